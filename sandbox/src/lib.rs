@@ -1,0 +1,1 @@
+//! The AfterShip sandbox (being written).
