@@ -39,7 +39,7 @@ RUN set -eu; \
     fi; \
     groupadd --system --gid 1000 airbyte; \
     useradd --system --uid 1000 --gid 1000 --home-dir /airbyte --create-home --shell /bin/sh airbyte; \
-    command -v sh sleep mv >/dev/null
+    for tool in sh sleep mv; do command -v "$tool" >/dev/null; done
 
 ENV AIRBYTE_ENTRYPOINT=/usr/local/bin/source-aftership
 LABEL io.airbyte.name=airbyte/source-aftership \
