@@ -1,0 +1,232 @@
+"""Protocol conformance: run every command of the built connector against the sandbox and
+validate every stdout line (e2e/protocol.py), plus the contract of each command.
+
+Every connector run here goes through `Connector.run`, which also fails the test when the
+API key shows up on stdout or stderr or the connector panics.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import jsonschema
+import pytest
+
+import protocol
+from conftest import (API_KEY, CURSOR, FULL_REFRESH_ONLY, PRIMARY_KEY, STREAMS, configured_catalog,
+                      record_keys, truth_keys)
+
+BAD_KEY = "wrong-key-9876543210abcdef"
+
+
+def _last_non_log(run):
+    rest = [m for m in run.messages if m["type"] != "LOG"]
+    return rest[-1] if rest else None
+
+
+def _assert_failed_read(run, failure_types=("config_error",)):
+    """A failed read: non-zero exit, ends with a TRACE ERROR whose failure_type is as given."""
+    assert run.returncode != 0, f"failing read exited 0\n{run.describe()}"
+    errs = run.trace_errors()
+    assert errs, f"failing read emitted no TRACE ERROR\n{run.describe()}"
+    last = _last_non_log(run)
+    assert last and last["type"] == "TRACE" and last["trace"]["type"] == "ERROR", (
+        f"failing read does not end with a TRACE ERROR (last: {last})\n{run.describe()}")
+    assert last["trace"]["error"].get("failure_type") in failure_types, run.describe()
+    assert not run.of_type("CONNECTION_STATUS") and not run.of_type("CATALOG"), run.describe()
+
+
+# --------------------------------------------------------------------------- spec
+
+
+def test_spec(connector, sandbox):
+    run = connector.spec()
+    assert run.returncode == 0, run.describe()
+    specs = run.of_type("SPEC")
+    assert len(specs) == 1 and len(run.messages) == len(specs) + len(run.of_type("LOG")), run.describe()
+    spec = specs[0]["spec"]
+    cs = spec["connectionSpecification"]
+    jsonschema.Draft7Validator.check_schema(cs)
+    assert cs["properties"]["api_key"]["airbyte_secret"] is True
+    assert cs["properties"]["api_key"]["type"] == "string"
+    assert {"api_key", "start_date"} <= set(cs["required"])
+    # Our sandbox config is a valid config; a config without api_key is not.
+    v = jsonschema.Draft7Validator(cs, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    assert not list(v.iter_errors(sandbox.config()))
+    assert list(v.iter_errors({"start_date": "2020-01-01T00:00:00Z"}))
+    for name, prop in cs["properties"].items():
+        assert prop.get("title") and prop.get("description"), f"spec property {name} lacks title/description"
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _status(run):
+    st = run.of_type("CONNECTION_STATUS")
+    assert len(st) == 1, f"expected exactly one CONNECTION_STATUS\n{run.describe()}"
+    assert run.returncode == 0, f"check must exit 0\n{run.describe()}"
+    return st[0]["connectionStatus"]
+
+
+def test_check_good(connector, sandbox):
+    st = _status(connector.check(sandbox.config()))
+    assert st["status"] == "SUCCEEDED", st
+
+
+def test_check_bad_key(connector, sandbox):
+    run = connector.run("check", "--config", connector.write("config.json", sandbox.config(api_key=BAD_KEY)),
+                        secrets=(BAD_KEY, API_KEY))
+    st = _status(run)
+    assert st["status"] == "FAILED", st
+    assert st.get("message"), st
+
+
+def test_check_unreachable(connector):
+    # Port 9 (discard) on loopback: nothing listens there.
+    cfg = {"api_key": API_KEY, "start_date": "2020-01-01T00:00:00Z", "api_base_url": "http://127.0.0.1:9"}
+    run = connector.check(cfg)
+    st = _status(run)
+    assert st["status"] == "FAILED" and st.get("message"), st
+    assert run.seconds < 120, f"check against a closed port took {run.seconds:.0f}s"
+
+
+@pytest.mark.parametrize("config", [
+    "", "{not json", json.dumps({"start_date": "2020-01-01T00:00:00Z"}),
+    json.dumps({"api_key": API_KEY, "start_date": "yesterday"}),
+    json.dumps({"api_key": API_KEY, "start_date": "2020-01-01T00:00:00Z", "api_base_url": "http://example.com"}),
+], ids=["empty", "not-json", "no-key", "bad-date", "http-non-loopback"])
+def test_check_bad_config_is_failed_status(connector, config):
+    st = _status(connector.check(config))
+    assert st["status"] == "FAILED" and st.get("message"), st
+
+
+# --------------------------------------------------------------------------- discover
+
+
+def test_discover(discovered):
+    streams = {s["name"]: s for s in discovered["streams"]}
+    assert sorted(streams) == sorted(STREAMS) and len(discovered["streams"]) == 22
+    for name, s in streams.items():
+        modes = set(s["supported_sync_modes"])
+        if name in FULL_REFRESH_ONLY:
+            assert modes == {"full_refresh"}, (name, modes)
+        else:
+            assert modes == {"full_refresh", "incremental"}, (name, modes)
+            assert s.get("source_defined_cursor") is True, name
+            assert s.get("default_cursor_field") == [CURSOR[name]], (name, s.get("default_cursor_field"))
+        assert sorted(s["source_defined_primary_key"]) == sorted([k] for k in PRIMARY_KEY[name]), (
+            name, s["source_defined_primary_key"])
+        jsonschema.Draft7Validator.check_schema(s["json_schema"])
+        for k in PRIMARY_KEY[name]:
+            assert k in s["json_schema"].get("properties", {}), f"{name}: key {k} not in schema"
+
+
+@pytest.mark.parametrize("config", ["{not json", json.dumps({"api_key": API_KEY})], ids=["not-json", "no-start"])
+def test_discover_bad_config(connector, config):
+    run = connector.discover(config)
+    _assert_failed_read(run)
+
+
+# --------------------------------------------------------------------------- read
+
+
+@pytest.fixture(scope="module")
+def full_read(connector, sandbox, discovered):
+    cat = configured_catalog(discovered, incremental=False)
+    run = connector.read(sandbox.config(), cat)
+    return run
+
+
+def test_read_full_refresh_all_streams(full_read, sandbox):
+    run = full_read
+    assert run.returncode == 0 and not run.trace_errors(), run.describe()
+    summary = protocol.check_read_sequence(run.messages, STREAMS)
+    problems = []
+    for stream in STREAMS:
+        recs = summary.records.get(stream, [])
+        keys = record_keys(recs, stream)
+        dup = [k for k, n in Counter(keys).items() if n > 1]
+        if dup:
+            problems.append(f"{stream}: {len(dup)} duplicate keys in one full refresh, e.g. {dup[:3]}")
+        if stream == "locations":
+            if not recs or any(None in k for k in keys):
+                problems.append(f"locations: {len(recs)} rows, keys {keys[:3]}")
+            continue
+        want = truth_keys(sandbox.truth(stream), stream)
+        got = set(keys)
+        if got != want:
+            problems.append(f"{stream}: {len(got)} keys vs truth {len(want)}; missing {sorted(want - got)[:3]}, "
+                            f"extra {sorted(got - want)[:3]}")
+    assert not problems, "\n".join(problems)
+    print(f"\nfull refresh of 22 streams: {sum(len(v) for v in summary.records.values())} records, "
+          f"{run.seconds:.1f}s")
+
+
+def test_read_incremental_with_state(connector, sandbox, discovered):
+    cat = configured_catalog(discovered, incremental=True)
+    first = connector.read(sandbox.config(), cat, state=[])
+    assert first.returncode == 0 and not first.trace_errors(), first.describe()
+    s1 = protocol.check_read_sequence(first.messages, STREAMS)
+    incremental = [s for s in STREAMS if s not in FULL_REFRESH_ONLY]
+    missing_state = [s for s in incremental if not s1.states.get(s)]
+    assert not missing_state, f"incremental streams without any STATE: {missing_state}"
+    state = s1.final_state_messages(first.messages)
+    second = connector.read(sandbox.config(), cat, state=state)
+    assert second.returncode == 0 and not second.trace_errors(), second.describe()
+    s2 = protocol.check_read_sequence(second.messages, STREAMS)
+    n1 = {s: len(s1.records.get(s, [])) for s in STREAMS}
+    n2 = {s: len(s2.records.get(s, [])) for s in STREAMS}
+    # Nothing changed in the sandbox between the reads: incremental streams re-emit at most
+    # the records at the saved cursor (and a shipping lookback), never the whole stream.
+    regrown = [f"{s}: {n2[s]} of {n1[s]}" for s in incremental if n1[s] >= 10 and n2[s] > n1[s] // 2]
+    assert not regrown, f"incremental re-read with state re-emitted most records: {regrown}"
+    for s in FULL_REFRESH_ONLY:
+        assert n2[s] == n1[s], f"{s} is full-refresh only: {n2[s]} rows on the second read vs {n1[s]}"
+
+
+def test_read_state_formats(connector, sandbox, discovered):
+    """PyAirbyte sends `[]` and echoes states with null extras; a legacy bare object must not crash."""
+    cat = configured_catalog(discovered, streams=["item_tags", "roles"], incremental=True)
+    pyairbyte_style = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "item_tags", "namespace": None},
+                        "stream_state": {"created_at": "2020-01-01T00:00:00Z"}}, "global_": None, "data": None,
+                        "sourceStats": {"recordCount": 2.0, "rejectedRecordCount": None}, "destinationStats": None}]
+    for st in ([], pyairbyte_style):
+        run = connector.read(sandbox.config(), cat, state=st)
+        assert run.returncode == 0 and not run.trace_errors(), run.describe()
+        protocol.check_read_sequence(run.messages, ["item_tags", "roles"])
+
+
+def test_read_bad_key_fails(connector, sandbox, discovered):
+    cat = configured_catalog(discovered, streams=["trackings", "stores", "roles"], incremental=False)
+    run = connector.read(sandbox.config(api_key=BAD_KEY), cat, secrets=(BAD_KEY, API_KEY))
+    _assert_failed_read(run)
+    assert not run.of_type("RECORD"), run.describe()
+
+
+def test_read_unauthorized_midway_fails(connector, start_sandbox, discovered):
+    """The key is revoked after some requests: the records already read are checkpointed,
+    the read ends with a TRACE ERROR and a non-zero exit."""
+    sbx = start_sandbox(extra=["--fault", "unauthorized-after:20"])
+    cat = configured_catalog(discovered, streams=["trackings", "shipping_labels"], incremental=True)
+    run = connector.read(sbx.config(), cat)
+    _assert_failed_read(run, failure_types=("config_error", "system_error", "transient_error"))
+    summary = protocol.check_read_sequence(run.messages, ["trackings", "shipping_labels"], require_complete=False)
+    incomplete = [s for s, seq in summary.statuses.items() if seq[-1] != "COMPLETE"]
+    assert incomplete, f"a stream should have failed: {summary.statuses}"
+
+
+@pytest.mark.parametrize("catalog", [
+    {"streams": [{"stream": {"name": "__AIRBYTE__stream_that_does_not_exist", "json_schema": {},
+                             "supported_sync_modes": ["full_refresh"]},
+                  "sync_mode": "INVALID", "destination_sync_mode": "overwrite"}]},
+    {"streams": [{"stream": {"name": "__AIRBYTE__stream_that_does_not_exist", "json_schema": {},
+                             "supported_sync_modes": ["full_refresh"]},
+                  "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]},
+    "{not json",
+    {"streams": "trackings"},
+], ids=["invalid-mode", "unknown-stream", "not-json", "wrong-shape"])
+def test_read_bad_catalog_fails(connector, sandbox, catalog):
+    run = connector.read(sandbox.config(), catalog)
+    _assert_failed_read(run)
+    assert not run.of_type("RECORD"), run.describe()
