@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,7 @@ class Sandbox:
             pytest.fail(f"sandbox did not print its base URL (got {line!r}); "
                         f"args {self.args}; log:\n{self.log_path.read_text()[-2000:]}", pytrace=False)
         self.url = line.rstrip("/")
+        self._start_date: str | None = None
         # Drain stdout so the sandbox never blocks on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
@@ -148,8 +150,29 @@ class Sandbox:
     def reset_stats(self) -> None:
         self._call("POST", "/__sandbox/stats/reset")
 
+    @property
+    def start_date(self) -> str:
+        """Midnight UTC of the day before the oldest timestamp the sandbox serves, so every
+        record is in range and incremental windows do not start years early."""
+        if self._start_date is None:
+            oldest = None
+            for stream in STREAMS:
+                if stream == "locations":
+                    continue
+                for r in self.truth(stream)["records"]:
+                    for f in ("created_at", "updated_at"):
+                        if r.get(f):
+                            t = datetime.fromisoformat(r[f].replace("Z", "+00:00")).astimezone(timezone.utc)
+                            oldest = t if oldest is None or t < oldest else oldest
+            if oldest is None:
+                self._start_date = START_DATE
+            else:
+                day = (oldest - timedelta(days=1)).date()
+                self._start_date = f"{day.isoformat()}T00:00:00Z"
+        return self._start_date
+
     def config(self, **overrides: Any) -> dict:
-        cfg = {"api_key": API_KEY, "start_date": START_DATE, "api_base_url": self.url}
+        cfg = {"api_key": API_KEY, "start_date": self.start_date, "api_base_url": self.url}
         cfg.update(overrides)
         return {k: v for k, v in cfg.items() if v is not None}
 

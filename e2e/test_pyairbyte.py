@@ -189,9 +189,7 @@ def second_read(first_read: Env) -> Env:
 
 
 def test_check(env):
-    env.source.check()
-    inv = env.recorder.invocations("check")[-1]  # PyAirbyte may stop the process after the status
-    assert json.loads(inv.stdout.splitlines()[-1])["connectionStatus"]["status"] == "SUCCEEDED"
+    env.source.check()  # raises AirbyteConnectorCheckFailedError unless SUCCEEDED
 
 
 def test_check_bad_key_raises(env):
