@@ -1,0 +1,62 @@
+//! Diagnostics as Airbyte LOG messages: a tracing layer that writes every event as
+//! an AirbyteLogMessage through the protocol writer, never free text on stdout.
+
+use crate::protocol::{self, LogLevel};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::prelude::*;
+
+struct LogLayer {
+    max: Level,
+}
+
+#[derive(Default)]
+struct Message(String);
+
+impl Visit for Message {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        } else {
+            self.0.push_str(&format!(" {}={value}", field.name()));
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0.push_str(&format!("{value:?}"));
+        } else {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for LogLayer {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
+        *metadata.level() <= self.max
+            && (metadata.target().starts_with("source_aftership")
+                || *metadata.level() <= Level::WARN)
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut msg = Message::default();
+        event.record(&mut msg);
+        let level = match *event.metadata().level() {
+            Level::ERROR => LogLevel::Error,
+            Level::WARN => LogLevel::Warn,
+            Level::INFO => LogLevel::Info,
+            Level::DEBUG => LogLevel::Debug,
+            Level::TRACE => LogLevel::Trace,
+        };
+        protocol::log(level, &msg.0);
+    }
+}
+
+/// Install the LOG layer; `debug` lowers the threshold from INFO to DEBUG.
+pub fn init(debug: bool) {
+    let layer = LogLayer {
+        max: if debug { Level::DEBUG } else { Level::INFO },
+    };
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}

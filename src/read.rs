@@ -1,0 +1,964 @@
+//! The sync engine: one generic loop for all 22 streams.
+//!
+//! A stream's requests come from its source (one list, per store, per order, per
+//! location search); each request walks time windows (where the API can filter)
+//! and pages; records go out through the protocol writer, and STATE follows only
+//! what was emitted, so a kill at any point loses nothing on resume.
+
+use crate::catalog::{Selected, SyncMode};
+use crate::client::{ApiError, Client, Request};
+use crate::config::{Config, LocationSearch};
+use crate::paginate::Pager;
+use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
+use crate::state::{Cursor, InputState};
+use crate::streams::{Filter, Pagination, Product, Source, StreamDef};
+use crate::time::{format_filter, parse_instant};
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Shared by every stream of one sync.
+pub struct Ctx {
+    pub client: Client,
+    pub config: Config,
+    /// When the sync started: windows end here, cursors never pass now + 1 day.
+    pub now: DateTime<Utc>,
+}
+
+/// How one stream ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Complete,
+    /// The key may not use this stream's API product: skipped, not a failure.
+    Skipped(String),
+    Failed(ApiError),
+}
+
+/// What a stream did, for the closing summary.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub records: u64,
+    pub pages: u64,
+    pub seconds: f64,
+    pub state: Option<Value>,
+}
+
+/// Run the selected streams concurrently; returns the process exit code.
+pub async fn read(config: Config, selected: Vec<Selected>, input: InputState) -> i32 {
+    // Validate all input state before reading anything.
+    let mut cursors = Vec::new();
+    for sel in &selected {
+        let state = input.streams.get(sel.def.name);
+        let cursor = if sel.def.incremental() {
+            match Cursor::from_state(sel.def, state) {
+                Ok(c) => c,
+                Err(e) => {
+                    protocol::trace_error(
+                        FailureType::ConfigError,
+                        &format!("Invalid state: {e}"),
+                        None,
+                        None,
+                    );
+                    return 1;
+                }
+            }
+        } else {
+            Cursor::Single(None)
+        };
+        cursors.push(cursor);
+        if sel.downgraded {
+            protocol::log(
+                LogLevel::Info,
+                &format!(
+                    "stream {} supports only full refresh; reading it in full although incremental was requested",
+                    sel.def.name
+                ),
+            );
+        }
+    }
+    let client = match Client::new(&config) {
+        Ok(c) => c,
+        Err(e) => {
+            protocol::trace_error(FailureType::ConfigError, &e, None, None);
+            return 1;
+        }
+    };
+    let ctx = Arc::new(Ctx {
+        client,
+        config,
+        now: Utc::now(),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for (sel, cursor) in selected.into_iter().zip(cursors) {
+        let ctx = ctx.clone();
+        tasks.spawn(async move {
+            let started = Instant::now();
+            protocol::stream_status(sel.def.name, StreamStatus::Started);
+            let mut run = Run::new(&ctx, sel.def, sel.mode, cursor);
+            let outcome = run.go().await;
+            run.summary.seconds = started.elapsed().as_secs_f64();
+            (sel.def, outcome, run.summary)
+        });
+    }
+    let mut failures: Vec<(&'static str, ApiError)> = Vec::new();
+    let mut interrupted = false;
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((def, outcome, summary)) = joined else {
+            protocol::trace_error(
+                FailureType::SystemError,
+                "a stream task panicked",
+                None,
+                None,
+            );
+            failures.push(("unknown", ApiError::Interrupted));
+            continue;
+        };
+        let name = def.name;
+        match outcome {
+            Outcome::Complete => {
+                protocol::stream_status(name, StreamStatus::Complete);
+            }
+            Outcome::Skipped(why) => {
+                protocol::log(LogLevel::Warn, &format!("stream {name} skipped: {why}"));
+                protocol::stream_status(name, StreamStatus::Incomplete);
+            }
+            Outcome::Failed(ApiError::Interrupted) => {
+                interrupted = true;
+                protocol::stream_status(name, StreamStatus::Incomplete);
+            }
+            Outcome::Failed(e) => {
+                protocol::stream_status(name, StreamStatus::Incomplete);
+                let message = format!("Stream {name} failed: {e}");
+                protocol::trace_error(
+                    e.failure_type(),
+                    &message,
+                    Some(&format!("{e:?}")),
+                    Some(name),
+                );
+                failures.push((name, e));
+            }
+        }
+        protocol::log(
+            LogLevel::Info,
+            &format!(
+                "summary stream={name} records={} pages={} seconds={:.2} state={}",
+                summary.records,
+                summary.pages,
+                summary.seconds,
+                summary
+                    .state
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into())
+            ),
+        );
+    }
+    let stats = &ctx.client.stats;
+    protocol::log(
+        LogLevel::Info,
+        &format!(
+            "http requests={} retries={} throttled={}",
+            stats.requests.load(std::sync::atomic::Ordering::Relaxed),
+            stats.retries.load(std::sync::atomic::Ordering::Relaxed),
+            stats.throttled.load(std::sync::atomic::Ordering::Relaxed)
+        ),
+    );
+    if let Some((_, first)) = failures.first() {
+        let names: Vec<_> = failures.iter().map(|(n, _)| *n).collect();
+        protocol::trace_error(
+            first.failure_type(),
+            &format!(
+                "During the sync, the following streams did not sync successfully: {}",
+                names.join(", ")
+            ),
+            None,
+            None,
+        );
+        protocol::out().flush();
+        return 1;
+    }
+    protocol::out().flush();
+    if interrupted { 143 } else { 0 }
+}
+
+/// A record's cursor value.
+enum CursorVal {
+    At(DateTime<Utc>),
+    Missing,
+    Unparseable,
+}
+
+/// One time window of a filtered query: the params to send (None = omit).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    min: Option<DateTime<Utc>>,
+    max: Option<DateTime<Utc>>,
+}
+
+/// One request target of a stream: parent ids to send and to add to records.
+#[derive(Debug, Clone, Default)]
+struct Partition {
+    store_id: Option<String>,
+    order_id: Option<String>,
+    query: Vec<(String, String)>,
+}
+
+struct Run<'a> {
+    ctx: &'a Ctx,
+    def: &'static StreamDef,
+    mode: SyncMode,
+    cursor: Cursor,
+    since_state: u64,
+    running: bool,
+    no_cursor: u64,
+    future_cursor: u64,
+    capped_warned: bool,
+    summary: Summary,
+}
+
+impl<'a> Run<'a> {
+    fn new(ctx: &'a Ctx, def: &'static StreamDef, mode: SyncMode, cursor: Cursor) -> Self {
+        Run {
+            ctx,
+            def,
+            mode,
+            cursor,
+            since_state: 0,
+            running: false,
+            no_cursor: 0,
+            future_cursor: 0,
+            capped_warned: false,
+            summary: Summary::default(),
+        }
+    }
+
+    fn incremental(&self) -> bool {
+        self.mode == SyncMode::Incremental && self.def.incremental()
+    }
+
+    fn request(&self, p: &Partition) -> Request {
+        let mut query = p.query.clone();
+        if let Some(order) = &p.order_id {
+            query.push(("order_id".into(), order.clone()));
+        }
+        Request {
+            product: self.def.product,
+            path: self.def.path,
+            query,
+            store_id: p.store_id.clone(),
+        }
+    }
+
+    async fn go(&mut self) -> Outcome {
+        let result = match self.def.source {
+            Source::List => self.read_partition(&Partition::default()).await,
+            Source::PerStore => self.read_per_store().await,
+            Source::PerOrder => self.read_per_order().await,
+            Source::LocationSearch => self.read_locations().await,
+        };
+        self.finish_warnings();
+        match result {
+            Ok(()) => {
+                self.checkpoint();
+                Outcome::Complete
+            }
+            Err(ApiError::Forbidden { product, message }) if self.summary.records == 0 => {
+                Outcome::Skipped(format!(
+                    "the API key has no permission for the AfterShip {} API (403: {message})",
+                    product.name()
+                ))
+            }
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    fn finish_warnings(&self) {
+        if self.no_cursor > 0 {
+            protocol::log(
+                LogLevel::Warn,
+                &format!(
+                    "stream {}: {} records had a missing or unparseable `{}`; they were emitted but did not move the cursor",
+                    self.def.name,
+                    self.no_cursor,
+                    self.def.cursor.unwrap_or("cursor")
+                ),
+            );
+        }
+        if self.future_cursor > 0 {
+            protocol::log(
+                LogLevel::Warn,
+                &format!(
+                    "stream {}: {} records had a `{}` more than a day in the future; they were emitted but did not move the cursor",
+                    self.def.name,
+                    self.future_cursor,
+                    self.def.cursor.unwrap_or("cursor")
+                ),
+            );
+        }
+    }
+
+    /// Emit a STATE for this stream with the records counted since the last one.
+    fn checkpoint(&mut self) {
+        let state = self.cursor.to_state(self.def);
+        protocol::stream_state(self.def.name, &state, self.since_state);
+        self.since_state = 0;
+        self.summary.state = Some(state);
+    }
+
+    /// The lowest cursor value to emit for a partition: the start date, or the
+    /// saved cursor in incremental mode (records exactly at it are re-emitted).
+    fn threshold(&self, store: Option<&str>) -> Option<DateTime<Utc>> {
+        self.def.cursor?;
+        let start = self.ctx.config.start_date;
+        if !self.incremental() {
+            return Some(start);
+        }
+        let saved = match (&self.cursor, store) {
+            (Cursor::Single(c), _) => *c,
+            (Cursor::PerStore(map), Some(s)) => map.get(s).copied(),
+            (Cursor::PerStore(_), None) => None,
+        };
+        Some(saved.map_or(start, |c| c.max(start)))
+    }
+
+    fn advance_cursor(&mut self, store: Option<&str>, to: DateTime<Utc>) {
+        match (&mut self.cursor, store) {
+            (Cursor::Single(c), _) => {
+                if c.is_none_or(|old| to > old) {
+                    *c = Some(to);
+                }
+            }
+            (Cursor::PerStore(map), Some(s)) => {
+                let e = map.entry(s.to_string()).or_insert(to);
+                if to > *e {
+                    *e = to;
+                }
+            }
+            (Cursor::PerStore(_), None) => {}
+        }
+    }
+
+    /// Read one partition: its windows in ascending order, each walked to the end.
+    async fn read_partition(&mut self, p: &Partition) -> Result<(), ApiError> {
+        let threshold = self.threshold(p.store_id.as_deref());
+        let mut windows = self.plan_windows(threshold);
+        let mut max_seen: Option<DateTime<Utc>> = None;
+        while let Some(w) = windows.pop_front() {
+            let mut req = self.request(p);
+            let (min_param, max_param) = match self.def.filter {
+                Filter::UpdatedAt => ("updated_at_min", "updated_at_max"),
+                Filter::CreatedAt => ("created_at_min", "created_at_max"),
+                Filter::None => ("", ""),
+            };
+            if let Some(m) = w.min {
+                req.query.push((min_param.into(), format_filter(m)));
+            }
+            if let Some(m) = w.max {
+                req.query.push((max_param.into(), format_filter(m)));
+            }
+            let mut pager = Pager::new(&self.ctx.client, self.def, req, self.ctx.config.page_size);
+            let mut window_seen: Option<DateTime<Utc>> = None;
+            let mut first = true;
+            while let Some(page) = pager.next().await? {
+                if first {
+                    first = false;
+                    if let Some(halves) = self.split_if_capped(&w, &pager) {
+                        // Too many records for one query: read the halves instead.
+                        for h in halves.into_iter().rev() {
+                            windows.push_front(h);
+                        }
+                        self.summary.pages += 1;
+                        window_seen = None;
+                        break;
+                    }
+                }
+                let refs: Vec<&RawValue> = page.records.iter().map(|r| r.as_ref()).collect();
+                let kept = self.filter_and_track(&refs, threshold, &mut window_seen);
+                self.emit(&kept, p);
+                self.summary.pages += 1;
+                if protocol::out().is_broken() {
+                    return Err(ApiError::Interrupted);
+                }
+            }
+            if pager.capped && !self.capped_warned {
+                self.capped_warned = true;
+                protocol::log(
+                    LogLevel::Warn,
+                    &format!(
+                        "stream {}{}: AfterShip serves at most {} pages of {} records to one query; {} records were read{}. Older records beyond that cap cannot be reached through this API.",
+                        self.def.name,
+                        p.store_id
+                            .as_deref()
+                            .map(|s| format!(", store {s}"))
+                            .unwrap_or_default(),
+                        max_page(self.def.pagination),
+                        pager.limit(),
+                        pager.records,
+                        pager
+                            .total
+                            .map(|t| format!(" of {t} that exist"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+            if let Some(seen) = window_seen {
+                max_seen = Some(max_seen.map_or(seen, |m| m.max(seen)));
+            }
+            // Every record of this window is emitted: the cursor may move to the
+            // newest value seen, but never past the end of the window.
+            if self.def.filter != Filter::None && self.incremental() {
+                if let Some(seen) = max_seen {
+                    let to = w.max.map_or(seen, |end| seen.min(end));
+                    self.advance_cursor(p.store_id.as_deref(), to);
+                }
+                if !windows.is_empty() {
+                    self.checkpoint();
+                }
+            }
+        }
+        if self.def.cursor.is_some() {
+            if let Some(seen) = max_seen {
+                self.advance_cursor(p.store_id.as_deref(), seen);
+            }
+        }
+        Ok(())
+    }
+
+    /// Keep records at or after `threshold` (records without a usable cursor are
+    /// kept and counted); track the newest plausible cursor value.
+    fn filter_and_track<'r>(
+        &mut self,
+        records: &[&'r RawValue],
+        threshold: Option<DateTime<Utc>>,
+        seen: &mut Option<DateTime<Utc>>,
+    ) -> Vec<&'r RawValue> {
+        let Some(field) = self.def.cursor else {
+            return records.to_vec();
+        };
+        let horizon = self.ctx.now + chrono::Duration::days(1);
+        let mut kept = Vec::with_capacity(records.len());
+        for rec in records {
+            match cursor_of(rec, field) {
+                CursorVal::At(t) => {
+                    if threshold.is_some_and(|th| t < th) {
+                        continue;
+                    }
+                    if t > horizon {
+                        self.future_cursor += 1;
+                    } else if seen.is_none_or(|s| t > s) {
+                        *seen = Some(t);
+                    }
+                    kept.push(*rec);
+                }
+                CursorVal::Missing | CursorVal::Unparseable => {
+                    self.no_cursor += 1;
+                    kept.push(*rec);
+                }
+            }
+        }
+        kept
+    }
+
+    fn emit(&mut self, records: &[&RawValue], p: &Partition) {
+        if records.is_empty() {
+            return;
+        }
+        if !self.running {
+            self.running = true;
+            protocol::stream_status(self.def.name, StreamStatus::Running);
+        }
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        if let Some(s) = &p.store_id {
+            extra.push(("store_id", s));
+        }
+        if let Some(o) = &p.order_id {
+            extra.push(("order_id", o));
+        }
+        protocol::out().records(self.def.name, records, &extra);
+        self.since_state += records.len() as u64;
+        self.summary.records += records.len() as u64;
+    }
+
+    /// The windows of one partition, ascending. Only streams with a server-side
+    /// time filter have more than one; the last window is open-ended so that a
+    /// server clock ahead of ours loses nothing.
+    fn plan_windows(&self, threshold: Option<DateTime<Utc>>) -> std::collections::VecDeque<Window> {
+        let mut out = std::collections::VecDeque::new();
+        let now = self.ctx.now;
+        let retention_edge = self
+            .def
+            .retention_days
+            .map(|d| now - chrono::Duration::days(d));
+        let lower: Option<DateTime<Utc>> = match self.def.filter {
+            Filter::None => {
+                out.push_back(Window {
+                    min: None,
+                    max: None,
+                });
+                return out;
+            }
+            Filter::UpdatedAt => threshold,
+            Filter::CreatedAt => match (self.def.cursor, self.incremental()) {
+                // Shipping: created_at_min = cursor − lookback on incremental reads.
+                (Some(_), true) => {
+                    let saved = match &self.cursor {
+                        Cursor::Single(c) => *c,
+                        Cursor::PerStore(_) => None,
+                    };
+                    Some(match saved {
+                        Some(c) => {
+                            (c - self.ctx.config.shipping_lookback).max(self.ctx.config.start_date)
+                        }
+                        None => self.ctx.config.start_date,
+                    })
+                }
+                _ => Some(self.ctx.config.start_date),
+            },
+        };
+        // Older than what the API keeps: let the API's own default lower bound apply.
+        let lower = match (lower, retention_edge) {
+            (Some(l), Some(edge)) if l <= edge => None,
+            (l, _) => l,
+        };
+        if !self.incremental() {
+            out.push_back(Window {
+                min: lower,
+                max: None,
+            });
+            return out;
+        }
+        let slice = self.ctx.config.slice;
+        let mut start = lower
+            .or(retention_edge)
+            .unwrap_or(self.ctx.config.start_date);
+        let mut min = lower;
+        while start + slice < now {
+            let end = floor_secs(start + slice);
+            out.push_back(Window {
+                min,
+                max: Some(end),
+            });
+            min = Some(end);
+            start = end;
+        }
+        out.push_back(Window { min, max: None });
+        out
+    }
+
+    /// Page-capped APIs with a created_at filter (Returns): when the first page
+    /// reports more records than one query can reach, split the window in two.
+    fn split_if_capped(&self, w: &Window, pager: &Pager<'_>) -> Option<[Window; 2]> {
+        let cap = max_page(self.def.pagination) as u64 * pager.limit() as u64;
+        let total = pager.total?;
+        if self.def.filter != Filter::CreatedAt || cap == 0 || total <= cap {
+            return None;
+        }
+        let lo = w
+            .min
+            .or(self
+                .def
+                .retention_days
+                .map(|d| self.ctx.now - chrono::Duration::days(d)))
+            .unwrap_or(self.ctx.config.start_date);
+        let hi = w.max.unwrap_or(self.ctx.now);
+        let mid = floor_secs(lo + (hi - lo) / 2);
+        if mid <= lo || mid >= hi {
+            return None;
+        }
+        Some([
+            Window {
+                min: w.min,
+                max: Some(mid),
+            },
+            Window {
+                min: Some(mid),
+                max: w.max,
+            },
+        ])
+    }
+
+    /// Commerce stores, each a partition with its `as-store-id`.
+    async fn stores(&self) -> Result<Vec<String>, ApiError> {
+        let def = crate::streams::find("stores").ok_or(ApiError::Interrupted)?;
+        let req = Request {
+            product: Product::Commerce,
+            path: def.path,
+            query: Vec::new(),
+            store_id: None,
+        };
+        let mut pager = Pager::new(&self.ctx.client, def, req, None);
+        let mut ids = Vec::new();
+        while let Some(page) = pager.next().await? {
+            for r in &page.records {
+                if let Some(id) = string_field(r, "id") {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.dedup();
+        Ok(ids)
+    }
+
+    async fn read_per_store(&mut self) -> Result<(), ApiError> {
+        for store in self.stores().await? {
+            let p = Partition {
+                store_id: Some(store),
+                ..Partition::default()
+            };
+            self.read_partition(&p).await?;
+            if self.def.cursor.is_some() {
+                self.checkpoint();
+            }
+        }
+        Ok(())
+    }
+
+    /// Fulfillments: per store, the orders changed since the store's fulfillments
+    /// cursor (every order on a full read or with `fulfillments_scan_all_orders`),
+    /// then each order's fulfillments.
+    async fn read_per_order(&mut self) -> Result<(), ApiError> {
+        let orders_def = crate::streams::find("orders").ok_or(ApiError::Interrupted)?;
+        let scan_all = !self.incremental() || self.ctx.config.fulfillments_scan_all_orders;
+        for store in self.stores().await? {
+            let threshold = self.threshold(Some(&store));
+            let req = Request {
+                product: Product::Commerce,
+                path: orders_def.path,
+                query: Vec::new(),
+                store_id: Some(store.clone()),
+            };
+            let mut pager = Pager::new(&self.ctx.client, orders_def, req, None);
+            let mut order_ids = Vec::new();
+            while let Some(page) = pager.next().await? {
+                for r in &page.records {
+                    let changed = match cursor_of(r, "updated_at") {
+                        CursorVal::At(t) => threshold.is_none_or(|th| t >= th),
+                        _ => true,
+                    };
+                    if scan_all || changed {
+                        if let Some(id) = string_field(r, "id") {
+                            order_ids.push(id);
+                        }
+                    }
+                }
+            }
+            for order in order_ids {
+                let p = Partition {
+                    store_id: Some(store.clone()),
+                    order_id: Some(order),
+                    query: Vec::new(),
+                };
+                self.read_partition(&p).await?;
+            }
+            self.checkpoint();
+        }
+        Ok(())
+    }
+
+    /// Carrier location searches: the configured ones, else one per distinct
+    /// carrier and address of the shipper accounts.
+    async fn read_locations(&mut self) -> Result<(), ApiError> {
+        let configured = !self.ctx.config.locations_searches.is_empty();
+        let searches = if configured {
+            self.ctx.config.locations_searches.clone()
+        } else {
+            self.derived_searches().await?
+        };
+        if searches.is_empty() {
+            protocol::log(
+                LogLevel::Info,
+                "stream locations: no location searches are configured (`locations_searches`) and no shipper account has a carrier and address to derive one from; nothing to read",
+            );
+            return Ok(());
+        }
+        let mut seen_ids = HashSet::new();
+        for search in searches {
+            let req = Request {
+                product: self.def.product,
+                path: self.def.path,
+                query: search.params.clone(),
+                store_id: None,
+            };
+            let mut pager = Pager::new(&self.ctx.client, self.def, req, None);
+            loop {
+                let page = match pager.next().await {
+                    Ok(Some(p)) => p,
+                    Ok(None) => break,
+                    Err(ApiError::Refused { message, .. }) if !configured => {
+                        protocol::log(
+                            LogLevel::Warn,
+                            &format!(
+                                "stream locations: the search {} (derived from a shipper account) was refused: {message}; skipped",
+                                describe_search(&search)
+                            ),
+                        );
+                        break;
+                    }
+                    Err(ApiError::Refused {
+                        status, message, ..
+                    }) => {
+                        return Err(ApiError::Refused {
+                            product: self.def.product,
+                            status,
+                            code: None,
+                            message: format!(
+                                "the configured location search {} was refused: {message}; check `locations_searches`",
+                                describe_search(&search)
+                            ),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.summary.pages += 1;
+                let fresh: Vec<&RawValue> = page
+                    .records
+                    .iter()
+                    .filter(|r| string_field(r, "location_id").is_none_or(|id| seen_ids.insert(id)))
+                    .map(|r| r.as_ref())
+                    .collect();
+                self.emit(&fresh, &Partition::default());
+            }
+        }
+        Ok(())
+    }
+
+    async fn derived_searches(&self) -> Result<Vec<LocationSearch>, ApiError> {
+        let def = crate::streams::find("shipper_accounts").ok_or(ApiError::Interrupted)?;
+        let req = Request {
+            product: Product::Shipping,
+            path: def.path,
+            query: Vec::new(),
+            store_id: None,
+        };
+        let mut pager = Pager::new(&self.ctx.client, def, req, None);
+        let mut out: Vec<LocationSearch> = Vec::new();
+        while let Some(page) = pager.next().await? {
+            for r in &page.records {
+                let Ok(v) = serde_json::from_str::<Value>(r.get()) else {
+                    continue;
+                };
+                if let Some(s) = search_from_account(&v) {
+                    if !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn describe_search(s: &LocationSearch) -> String {
+    s.params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// slug + the address fields of a shipper account, as a location search.
+fn search_from_account(v: &Value) -> Option<LocationSearch> {
+    let slug = v
+        .get("slug")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())?;
+    let addr = v.get("address")?;
+    let mut params = vec![("slug".to_string(), slug.to_string())];
+    for (param, fields) in [
+        ("country", &["country"][..]),
+        ("postal_code", &["postal_code"][..]),
+        ("city", &["city"][..]),
+        ("state", &["state"][..]),
+        ("street", &["street1", "street_1", "street"][..]),
+    ] {
+        if let Some(val) = fields.iter().find_map(|f| {
+            addr.get(*f)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        }) {
+            params.push((param.to_string(), val.to_string()));
+        }
+    }
+    (params.len() > 1).then_some(LocationSearch { params })
+}
+
+fn max_page(p: Pagination) -> u32 {
+    match p {
+        Pagination::PageHasNext { max_page, .. } | Pagination::PageTotal { max_page, .. } => {
+            max_page
+        }
+        _ => 0,
+    }
+}
+
+fn floor_secs(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+fn string_field(raw: &RawValue, field: &str) -> Option<String> {
+    match top_level(raw, field) {
+        Field::Str(s) => Some(s.into_owned()),
+        _ => None,
+    }
+}
+
+fn cursor_of(raw: &RawValue, field: &str) -> CursorVal {
+    match top_level(raw, field) {
+        Field::Str(s) => parse_instant(&s).map_or(CursorVal::Unparseable, CursorVal::At),
+        Field::Missing | Field::Null => CursorVal::Missing,
+        Field::Other => CursorVal::Unparseable,
+    }
+}
+
+/// A top-level field of a record, read without building the whole record.
+enum Field<'a> {
+    Missing,
+    Null,
+    Str(Cow<'a, str>),
+    Other,
+}
+
+fn top_level<'a>(raw: &'a RawValue, field: &str) -> Field<'a> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    FieldSeed { field }
+        .deserialize(&mut de)
+        .unwrap_or(Field::Other)
+}
+
+struct FieldSeed<'f> {
+    field: &'f str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Field<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Field<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Field<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'de>, A::Error> {
+        let mut found = Field::Missing;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == self.field {
+                found = map.next_value::<ValueSeed>()?.0;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct ValueSeed<'de>(Field<'de>);
+
+impl<'de> serde::Deserialize<'de> for ValueSeed<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ValueSeed<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Str(Cow::Owned(v.to_string()))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Null))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Other))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Other))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Other))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(ValueSeed(Field::Other))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ValueSeed(Field::Other))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ValueSeed(Field::Other))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::format_instant;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn reads_top_level_cursor_only() {
+        let r = raw(
+            r#"{"a":{"updated_at":"2020-01-01T00:00:00Z"},"updated_at":"2025-01-01T08:00:00+08:00","z":[1]}"#,
+        );
+        match cursor_of(&r, "updated_at") {
+            CursorVal::At(t) => assert_eq!(format_instant(t), "2025-01-01T00:00:00Z"),
+            _ => panic!("no cursor"),
+        }
+        assert!(matches!(
+            cursor_of(&raw(r#"{"id":1}"#), "updated_at"),
+            CursorVal::Missing
+        ));
+        assert!(matches!(
+            cursor_of(&raw(r#"{"updated_at":null}"#), "updated_at"),
+            CursorVal::Missing
+        ));
+        assert!(matches!(
+            cursor_of(&raw(r#"{"updated_at":"soon"}"#), "updated_at"),
+            CursorVal::Unparseable
+        ));
+        assert!(matches!(
+            cursor_of(&raw(r#"{"updated_at":5}"#), "updated_at"),
+            CursorVal::Unparseable
+        ));
+        assert_eq!(
+            string_field(&raw(r#"{"id":"a\"b"}"#), "id").as_deref(),
+            Some("a\"b")
+        );
+    }
+
+    #[test]
+    fn location_search_from_shipper_account() {
+        let v = serde_json::json!({"slug":"fedex","address":{"country":"USA","postal_code":"10001","street1":"1 Main St","city":null}});
+        let s = search_from_account(&v).unwrap();
+        assert_eq!(
+            s.params,
+            vec![
+                ("slug".to_string(), "fedex".to_string()),
+                ("country".to_string(), "USA".to_string()),
+                ("postal_code".to_string(), "10001".to_string()),
+                ("street".to_string(), "1 Main St".to_string())
+            ]
+        );
+        assert!(search_from_account(&serde_json::json!({"slug":"fedex"})).is_none());
+    }
+}

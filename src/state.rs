@@ -1,0 +1,278 @@
+//! Input state in every form Airbyte sends it (a list of STREAM messages, a GLOBAL
+//! message, the legacy per-stream dict, `[]`, or nothing), and the cursor state of
+//! one stream: a single cursor, or one cursor per Commerce store.
+
+use crate::streams::StreamDef;
+use crate::time::{format_instant, parse_instant_lenient};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+/// The stream states found in the input, by stream name (unknown names ignored).
+#[derive(Debug, Default, Clone)]
+pub struct InputState {
+    pub streams: HashMap<String, Value>,
+}
+
+impl InputState {
+    pub fn load(path: &std::path::Path) -> Result<InputState, String> {
+        let v = crate::input::read_json_file(path, "state")?;
+        parse(&v).map_err(|e| format!("Invalid state file {}: {e}", path.display()))
+    }
+}
+
+/// Parse any of the input state shapes.
+pub fn parse(v: &Value) -> Result<InputState, String> {
+    let mut out = InputState::default();
+    match v {
+        Value::Null => {}
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                parse_message(item, &mut out).map_err(|e| format!("entry {i}: {e}"))?;
+            }
+        }
+        Value::Object(map) => {
+            if map.contains_key("type") || map.contains_key("stream") || map.contains_key("global")
+            {
+                parse_message(v, &mut out)?;
+            } else {
+                legacy(map, &mut out);
+            }
+        }
+        _ => return Err("state must be a JSON list of state messages or an object".into()),
+    }
+    Ok(out)
+}
+
+fn parse_message(item: &Value, out: &mut InputState) -> Result<(), String> {
+    let item = match item.get("state") {
+        // A whole AirbyteMessage {"type":"STATE","state":{...}}.
+        Some(inner) if item.get("type").and_then(Value::as_str) == Some("STATE") => inner,
+        _ => item,
+    };
+    let Some(obj) = item.as_object() else {
+        return Err("a state message must be a JSON object".into());
+    };
+    let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
+    match kind {
+        "STREAM" => stream_entry(obj.get("stream"), out),
+        "GLOBAL" => {
+            let global = obj
+                .get("global")
+                .and_then(Value::as_object)
+                .ok_or("GLOBAL state without a `global` object")?;
+            if let Some(list) = global.get("stream_states") {
+                let list = list
+                    .as_array()
+                    .ok_or("`global.stream_states` must be a list")?;
+                for s in list {
+                    stream_entry(Some(s), out)?;
+                }
+            }
+            Ok(())
+        }
+        "LEGACY" | "" => {
+            if let Some(stream) = obj.get("stream").filter(|s| !s.is_null()) {
+                return stream_entry(Some(stream), out);
+            }
+            if let Some(data) = obj.get("data").and_then(Value::as_object) {
+                legacy(data, out);
+            }
+            Ok(())
+        }
+        other => Err(format!("unknown state type '{other}'")),
+    }
+}
+
+fn stream_entry(stream: Option<&Value>, out: &mut InputState) -> Result<(), String> {
+    let stream = stream
+        .and_then(Value::as_object)
+        .ok_or("STREAM state without a `stream` object")?;
+    let name = stream
+        .get("stream_descriptor")
+        .and_then(|d| d.get("name"))
+        .and_then(Value::as_str)
+        .ok_or("STREAM state without `stream.stream_descriptor.name`")?;
+    match stream.get("stream_state") {
+        None | Some(Value::Null) => {}
+        Some(s) => {
+            out.streams.insert(name.to_string(), s.clone());
+        }
+    }
+    Ok(())
+}
+
+fn legacy(map: &Map<String, Value>, out: &mut InputState) {
+    for (k, v) in map {
+        if v.is_object() {
+            out.streams.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// The cursor state of one incremental stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cursor {
+    Single(Option<DateTime<Utc>>),
+    /// Commerce children: one cursor per store, so one store's progress never moves
+    /// another's.
+    PerStore(BTreeMap<String, DateTime<Utc>>),
+}
+
+impl Cursor {
+    /// Read a stream's state. Errors name the stream and what is wrong with it.
+    pub fn from_state(def: &StreamDef, state: Option<&Value>) -> Result<Cursor, String> {
+        let field = def.cursor.unwrap_or("updated_at");
+        let per_store = !def.parent_fields().is_empty();
+        let Some(state) = state else {
+            return Ok(if per_store {
+                Cursor::PerStore(BTreeMap::new())
+            } else {
+                Cursor::Single(None)
+            });
+        };
+        let obj = state.as_object().ok_or_else(|| {
+            format!(
+                "the state of stream `{}` must be an object, got {}",
+                def.name,
+                kind(state)
+            )
+        })?;
+        if obj.is_empty() {
+            return Ok(if per_store {
+                Cursor::PerStore(BTreeMap::new())
+            } else {
+                Cursor::Single(None)
+            });
+        }
+        let read = |v: &Value, what: &str| -> Result<DateTime<Utc>, String> {
+            let s = v.as_str().ok_or_else(|| {
+                format!(
+                    "the state of stream `{}`: {what} must be a date-time string, got {}",
+                    def.name,
+                    kind(v)
+                )
+            })?;
+            parse_instant_lenient(s).ok_or_else(|| {
+                format!(
+                    "the state of stream `{}`: {what} '{s}' is not an RFC 3339 date-time",
+                    def.name
+                )
+            })
+        };
+        if per_store {
+            let mut map = BTreeMap::new();
+            if let Some(states) = obj.get("states") {
+                let list = states.as_array().ok_or_else(|| {
+                    format!(
+                        "the state of stream `{}`: `states` must be a list",
+                        def.name
+                    )
+                })?;
+                for entry in list {
+                    let store = entry
+                        .get("partition")
+                        .and_then(|p| p.get("store_id"))
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            format!(
+                                "the state of stream `{}`: each entry needs `partition.store_id`",
+                                def.name
+                            )
+                        })?;
+                    let c = entry
+                        .get("cursor")
+                        .and_then(|c| c.get(field))
+                        .ok_or_else(|| format!("the state of stream `{}`: entry for store {store} has no `cursor.{field}`", def.name))?;
+                    map.insert(
+                        store.to_string(),
+                        read(c, &format!("cursor.{field} of store {store}"))?,
+                    );
+                }
+                return Ok(Cursor::PerStore(map));
+            }
+            return Err(format!(
+                "the state of stream `{}` is not a per-store state (expected {{\"states\": [{{\"partition\": {{\"store_id\": ...}}, \"cursor\": {{\"{field}\": ...}}}}]}}); is it from another connector?",
+                def.name
+            ));
+        }
+        match obj.get(field) {
+            Some(v) => Ok(Cursor::Single(Some(read(v, field)?))),
+            None if obj.contains_key("__ab_no_cursor_state_message")
+                || obj.contains_key("__ab_full_refresh_sync_complete") =>
+            {
+                Ok(Cursor::Single(None))
+            }
+            None => Err(format!(
+                "the state of stream `{}` has no `{field}` cursor (keys: {}); is it from another connector?",
+                def.name,
+                obj.keys().take(5).cloned().collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
+    /// The state object to emit.
+    pub fn to_state(&self, def: &StreamDef) -> Value {
+        let field = def.cursor.unwrap_or("updated_at");
+        match self {
+            Cursor::Single(Some(t)) => json!({ field: format_instant(*t) }),
+            Cursor::Single(None) => json!({}),
+            Cursor::PerStore(map) => json!({
+                "states": map.iter().map(|(store, t)| json!({
+                    "partition": {"store_id": store},
+                    "cursor": {field: format_instant(*t)},
+                })).collect::<Vec<_>>()
+            }),
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::streams::find;
+
+    #[test]
+    fn accepts_every_input_shape() {
+        let stream = json!([{"type":"STREAM","stream":{"stream_descriptor":{"name":"trackings"},"stream_state":{"updated_at":"2025-01-01T00:00:00Z"}},"sourceStats":{"recordCount":3.0},"global_":null,"data":null}]);
+        assert!(parse(&stream).unwrap().streams.contains_key("trackings"));
+        let global = json!([{"type":"GLOBAL","global":{"shared_state":{},"stream_states":[{"stream_descriptor":{"name":"stores"},"stream_state":{"updated_at":"2025-01-01T00:00:00Z"}}]}}]);
+        assert!(parse(&global).unwrap().streams.contains_key("stores"));
+        let legacy = json!({"pickups": {"updated_at": "2025-01-01T00:00:00Z"}});
+        assert!(parse(&legacy).unwrap().streams.contains_key("pickups"));
+        assert!(parse(&json!([])).unwrap().streams.is_empty());
+        assert!(parse(&json!("nope")).is_err());
+        assert!(parse(&json!([{"type":"STREAM"}])).is_err());
+        assert!(parse(&json!([{"type":"WEIRD"}])).is_err());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_errors_name_the_stream() {
+        let t = find("trackings").unwrap();
+        let c = Cursor::from_state(t, Some(&json!({"updated_at": "2025-01-01T08:00:00+08:00"})))
+            .unwrap();
+        assert_eq!(c.to_state(t), json!({"updated_at": "2025-01-01T00:00:00Z"}));
+        let e = Cursor::from_state(t, Some(&json!({"updated_at": 5}))).unwrap_err();
+        assert!(e.contains("trackings"));
+        let e = Cursor::from_state(t, Some(&json!({"bookmark": "x"}))).unwrap_err();
+        assert!(e.contains("another connector"));
+        let o = find("orders").unwrap();
+        let s = json!({"states":[{"partition":{"store_id":"s1"},"cursor":{"updated_at":"2025-02-01T00:00:00Z"}}]});
+        let c = Cursor::from_state(o, Some(&s)).unwrap();
+        assert_eq!(c.to_state(o), s);
+        assert!(
+            Cursor::from_state(o, Some(&json!({"updated_at": "2025-01-01T00:00:00Z"}))).is_err()
+        );
+    }
+}
