@@ -1,1 +1,105 @@
-fn main() {}
+//! `aftership-sandbox` CLI: prints its base URL as the first line of stdout, then serves
+//! until SIGTERM/SIGINT.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use aftership_sandbox::{DEFAULT_API_KEY, FaultSpec, Product, Sandbox, SandboxConfig, StreamId};
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(name = "aftership-sandbox", about = "A faithful local AfterShip API for tests, demos and benchmarks")]
+struct Cli {
+    /// Port on 127.0.0.1 (0 = any free port)
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Seed of the generated data and of the fault dice
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Number of trackings; the other streams scale from it
+    #[arg(long, default_value_t = 1000)]
+    records: usize,
+    /// The accepted `as-api-key`
+    #[arg(long, default_value = DEFAULT_API_KEY)]
+    api_key: String,
+    /// Added delay on every API request, in milliseconds
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Turn the documented rate limits off
+    #[arg(long)]
+    no_rate_limit: bool,
+    /// KIND:RATE (500, 502, 503, 429, reset, truncate, slow, repeat-cursor, odd-record, unauthorized-after:COUNT); repeatable
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<FaultSpec>,
+    /// Answer 403 for a product (tracking|returns|protection|commerce|members|shipping); repeatable
+    #[arg(long = "deny", value_parser = parse_product)]
+    deny: Vec<Product>,
+    /// STREAM=N overrides one stream's record count; repeatable
+    #[arg(long = "count", value_parser = parse_count)]
+    counts: Vec<(String, usize)>,
+}
+
+fn parse_fault(s: &str) -> Result<FaultSpec, String> {
+    s.parse()
+}
+
+fn parse_product(s: &str) -> Result<Product, String> {
+    Product::parse(s).ok_or_else(|| format!("unknown product {s:?}"))
+}
+
+fn parse_count(s: &str) -> Result<(String, usize), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("{s:?} is not STREAM=N"))?;
+    if StreamId::parse(k).is_none() {
+        return Err(format!("unknown stream {k:?}"));
+    }
+    let n: usize = v.parse().map_err(|_| format!("bad count {v:?}"))?;
+    Ok((k.to_string(), n))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let cli = Cli::parse();
+    let cfg = SandboxConfig {
+        port: cli.port,
+        seed: cli.seed,
+        records: cli.records,
+        api_key: cli.api_key,
+        latency_ms: cli.latency_ms,
+        rate_limit: !cli.no_rate_limit,
+        faults: cli.faults,
+        deny: cli.deny,
+        counts: cli.counts.into_iter().collect::<BTreeMap<_, _>>(),
+        anchor: None,
+    };
+    let sb = Sandbox::start(cfg).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", sb.base_url())?;
+        out.flush()?;
+    }
+    wait_for_signal().await;
+    sb.shutdown();
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

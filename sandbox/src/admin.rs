@@ -1,0 +1,158 @@
+//! The `/__sandbox/` admin API (no auth): clock, truth, stats, runtime config.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use bytes::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, SecondsFormat};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::config::RuntimeUpdate;
+use crate::handlers::{RETURNS_RETENTION_DAYS, TRACKING_RETENTION_DAYS, location_results, location_search};
+use crate::params::Params;
+use crate::state::AppState;
+use crate::streams::StreamId;
+
+fn bad(msg: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": msg}))).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AdvanceBody {
+    pub seconds: u64,
+    pub update_fraction: f64,
+    pub insert_fraction: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AdvanceResult {
+    pub now: String,
+    pub updated: BTreeMap<String, usize>,
+    pub inserted: BTreeMap<String, usize>,
+}
+
+/// Parse an optional JSON body (no content type needed; empty body = defaults).
+fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| bad(format!("invalid JSON body: {e}")))
+}
+
+pub async fn advance(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
+    let b: AdvanceBody = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if !(b.update_fraction.is_finite() && b.insert_fraction.is_finite())
+        || b.update_fraction < 0.0
+        || b.insert_fraction < 0.0
+    {
+        return bad("fractions must be finite and >= 0".to_string());
+    }
+    let secs = i64::try_from(b.seconds).unwrap_or(i64::MAX / 4).min(100 * 365 * 86_400);
+    st.offset_secs.fetch_add(secs, Ordering::SeqCst);
+    let now = st.now();
+    let (updated, inserted) = st.data_mut().advance(now, b.update_fraction, b.insert_fraction);
+    Json(AdvanceResult {
+        now: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        updated,
+        inserted,
+    })
+    .into_response()
+}
+
+/// What a client that reads everything it can is served right now.
+pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let Some(name) = params.get("stream") else {
+        return bad("query parameter `stream` is required".to_string());
+    };
+    let Some(stream) = StreamId::parse(name) else {
+        return bad(format!("unknown stream {name:?}"));
+    };
+    let now = st.now();
+    let now_s = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let ds = st.data();
+    let records: Vec<Value> = if stream == StreamId::Locations {
+        match location_search(&params, st.seed, ds.locations_per_search) {
+            Ok(s) => location_results(&s)
+                .into_iter()
+                .map(|v| json!({"id": v["location_id"], "created_at": null, "updated_at": null}))
+                .collect(),
+            Err(e) => return bad(e.body),
+        }
+    } else {
+        let floor = match stream {
+            StreamId::Trackings => Some(now - Duration::days(TRACKING_RETENTION_DAYS)),
+            StreamId::ItemReturns => Some(now - Duration::days(RETURNS_RETENTION_DAYS)),
+            _ => None,
+        };
+        ds.records(stream)
+            .iter()
+            .filter(|r| match r.created {
+                Some(c) => c <= now && floor.is_none_or(|f| c >= f),
+                None => true,
+            })
+            .map(|r| {
+                let mut o = json!({
+                    "id": r.key,
+                    "created_at": r.str_field("created_at"),
+                    "updated_at": r.str_field("updated_at"),
+                });
+                if matches!(stream, StreamId::Orders | StreamId::Products | StreamId::Fulfillments) {
+                    o["store_id"] = json!(r.store_id);
+                }
+                if stream == StreamId::Fulfillments {
+                    o["order_id"] = json!(r.order_id);
+                }
+                o
+            })
+            .collect()
+    };
+    Json(json!({"stream": stream.name(), "now": now_s, "records": records})).into_response()
+}
+
+pub async fn stats(State(st): State<Arc<AppState>>) -> Response {
+    Json(st.stats.view()).into_response()
+}
+
+pub async fn stats_reset(State(st): State<Arc<AppState>>) -> Response {
+    st.stats.reset();
+    Json(json!({"ok": true})).into_response()
+}
+
+pub async fn get_config(State(st): State<Arc<AppState>>) -> Response {
+    Json(st.settings()).into_response()
+}
+
+pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
+    let update: RuntimeUpdate = match json_body(&body) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Some(faults) = &update.faults {
+        for f in faults {
+            let s = format!("{}:{}", f.kind, f.rate);
+            if let Err(e) = s.parse::<crate::faults::FaultSpec>() {
+                return bad(e);
+            }
+        }
+    }
+    let new = {
+        let mut g = match st.settings.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.apply(update);
+        g.clone()
+    };
+    Json(new).into_response()
+}

@@ -1,0 +1,300 @@
+//! The in-memory data set: records per stream, each with its JSON pre-serialised once
+//! (and again on mutation), kept in the API's default order.
+
+use std::collections::{BTreeMap, HashSet};
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use fastrand::Rng;
+use serde_json::Value;
+
+use crate::records::{self, Ctx, Parent};
+use crate::streams::StreamId;
+
+/// One served record.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The stream's own key: id, or slug (couriers), or code (roles).
+    pub key: String,
+    pub store_id: Option<String>,
+    pub order_id: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// Orders/products: `source_created_at` (orders sort on it).
+    pub source_created: Option<DateTime<Utc>>,
+    pub value: Value,
+    pub json: Bytes,
+}
+
+impl Record {
+    fn new(key: String, value: Value) -> Record {
+        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        Record {
+            key,
+            store_id: None,
+            order_id: None,
+            created: None,
+            updated: None,
+            source_created: None,
+            value,
+            json,
+        }
+    }
+
+    fn reserialise(&mut self) {
+        self.json = Bytes::from(serde_json::to_vec(&self.value).unwrap_or_default());
+    }
+
+    /// The value of a top-level string field, if any.
+    pub fn str_field(&self, name: &str) -> Option<&str> {
+        self.value.get(name).and_then(Value::as_str)
+    }
+
+    /// Sort key of the default order (newest first): orders use `source_created_at`.
+    fn sort_key(&self, stream: StreamId) -> (Option<DateTime<Utc>>, &str) {
+        if stream == StreamId::Orders {
+            (self.source_created, &self.key)
+        } else {
+            (self.created, &self.key)
+        }
+    }
+}
+
+/// All records of all streams.
+pub struct Dataset {
+    pub streams: Vec<Vec<Record>>,
+    pub store_ids: HashSet<String>,
+    next_idx: Vec<usize>,
+    ctx: Ctx,
+    rng: Rng,
+    /// How many candidates a location search yields.
+    pub locations_per_search: usize,
+}
+
+fn stream_seed(seed: u64, stream: StreamId) -> u64 {
+    // splitmix64 of (seed, stream index)
+    let mut z = seed
+        .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(stream.index() as u64 + 1));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Dataset {
+    pub fn generate(
+        seed: u64,
+        records: usize,
+        counts: &BTreeMap<String, usize>,
+        anchor: DateTime<Utc>,
+    ) -> Dataset {
+        let mut org_rng = Rng::with_seed(seed);
+        let ctx = Ctx {
+            org_id: records::hex(&mut org_rng, 32),
+        };
+        let count = |s: StreamId| counts.get(s.name()).copied().unwrap_or_else(|| s.default_count(records));
+        let mut ds = Dataset {
+            streams: vec![Vec::new(); StreamId::ALL.len()],
+            store_ids: HashSet::new(),
+            next_idx: vec![0; StreamId::ALL.len()],
+            ctx,
+            rng: Rng::with_seed(seed ^ 0xA5A5_5A5A_1234_4321),
+            locations_per_search: count(StreamId::Locations),
+        };
+        for s in StreamId::ALL {
+            let mut rng = Rng::with_seed(stream_seed(seed, s));
+            let n = count(s);
+            match s {
+                StreamId::Locations => {}
+                StreamId::Orders | StreamId::Products => {
+                    let stores: Vec<(String, DateTime<Utc>)> = ds.streams[StreamId::Stores.index()]
+                        .iter()
+                        .map(|r| (r.key.clone(), r.created.unwrap_or(anchor)))
+                        .collect();
+                    if stores.is_empty() {
+                        continue;
+                    }
+                    for i in 0..n {
+                        let (sid, _) = &stores[rng.usize(..stores.len())];
+                        let (c, u) = records::random_stamp(&mut rng, anchor);
+                        ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), None);
+                    }
+                }
+                StreamId::Fulfillments => {
+                    let orders: Vec<(String, String, DateTime<Utc>)> = ds.streams
+                        [StreamId::Orders.index()]
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.key.clone(),
+                            r.store_id.clone().unwrap_or_default(),
+                            r.created.unwrap_or(anchor),
+                        )
+                    })
+                    .collect();
+                    if orders.is_empty() {
+                        continue;
+                    }
+                    // 0-2 per order by default; an explicit count is spread at random.
+                    let plan: Vec<usize> = if counts.contains_key(s.name()) {
+                        (0..n).map(|_| rng.usize(..orders.len())).collect()
+                    } else {
+                        let mut p = Vec::new();
+                        for (oi, _) in orders.iter().enumerate() {
+                            for _ in 0..rng.usize(0..=2) {
+                                p.push(oi);
+                            }
+                        }
+                        p
+                    };
+                    for (i, oi) in plan.into_iter().enumerate() {
+                        let (oid, sid, oc) = &orders[oi];
+                        let room = (anchor - *oc).num_seconds().clamp(0, 5 * 86_400);
+                        let c = *oc + Duration::seconds(if room > 0 { rng.i64(0..=room) } else { 0 });
+                        let uroom = (anchor - c).num_seconds().clamp(0, 10 * 86_400);
+                        let u = c + Duration::seconds(if uroom > 0 { rng.i64(0..=uroom) } else { 0 });
+                        ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), Some(oid.clone()));
+                    }
+                }
+                _ => {
+                    for i in 0..n {
+                        let (c, u) = records::random_stamp(&mut rng, anchor);
+                        ds.push_built(s, &mut rng, i, c, u, None, None);
+                    }
+                }
+            }
+            ds.sort(s);
+        }
+        ds.store_ids = ds.streams[StreamId::Stores.index()]
+            .iter()
+            .map(|r| r.key.clone())
+            .collect();
+        ds
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_built(
+        &mut self,
+        s: StreamId,
+        rng: &mut Rng,
+        idx: usize,
+        created: DateTime<Utc>,
+        updated: DateTime<Utc>,
+        store_id: Option<String>,
+        order_id: Option<String>,
+    ) {
+        let parent = Parent {
+            store_id: store_id.as_deref(),
+            order_id: order_id.as_deref(),
+        };
+        let built = records::build(s, rng, &self.ctx, idx, created, updated, &parent);
+        let mut rec = Record::new(built.key, built.value);
+        if s.has_created_at() {
+            rec.created = Some(created);
+        }
+        if s.has_updated_at() {
+            rec.updated = Some(updated);
+        }
+        rec.source_created = built.source_created;
+        rec.store_id = store_id;
+        rec.order_id = order_id;
+        self.streams[s.index()].push(rec);
+        let slot = &mut self.next_idx[s.index()];
+        *slot = (*slot).max(idx + 1);
+    }
+
+    fn sort(&mut self, s: StreamId) {
+        if s.has_created_at() {
+            self.streams[s.index()].sort_by(|a, b| b.sort_key(s).cmp(&a.sort_key(s)));
+        }
+    }
+
+    pub fn records(&self, s: StreamId) -> &[Record] {
+        &self.streams[s.index()]
+    }
+
+    /// Mark `ceil(update_fraction * count)` records of every stream with `updated_at`
+    /// updated, and insert `ceil(insert_fraction * count)` new ones into every stream
+    /// that grows. Returns (updated, inserted) counts per stream name.
+    pub fn advance(
+        &mut self,
+        now: DateTime<Utc>,
+        update_fraction: f64,
+        insert_fraction: f64,
+    ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
+        let mut updated = BTreeMap::new();
+        let mut inserted = BTreeMap::new();
+        let uf = update_fraction.clamp(0.0, 1.0);
+        let inf = insert_fraction.max(0.0);
+        for s in StreamId::ALL {
+            let count = self.streams[s.index()].len();
+            if s.has_updated_at() && uf > 0.0 && count > 0 {
+                let k = ((uf * count as f64).ceil() as usize).min(count);
+                // choose k distinct positions (partial Fisher-Yates)
+                let mut pos: Vec<usize> = (0..count).collect();
+                for i in 0..k {
+                    let j = self.rng.usize(i..count);
+                    pos.swap(i, j);
+                }
+                for &p in &pos[..k] {
+                    let rec = &mut self.streams[s.index()][p];
+                    records::mutate(s, &mut rec.value, now, &mut self.rng);
+                    rec.updated = Some(now);
+                    rec.reserialise();
+                }
+                updated.insert(s.name().to_string(), k);
+            }
+            if s.can_grow() && inf > 0.0 {
+                let k = (inf * count as f64).ceil() as usize;
+                let mut done = 0;
+                for _ in 0..k {
+                    if self.insert_one(s, now) {
+                        done += 1;
+                    }
+                }
+                self.sort(s);
+                inserted.insert(s.name().to_string(), done);
+            }
+        }
+        self.store_ids = self.streams[StreamId::Stores.index()]
+            .iter()
+            .map(|r| r.key.clone())
+            .collect();
+        (updated, inserted)
+    }
+
+    fn insert_one(&mut self, s: StreamId, now: DateTime<Utc>) -> bool {
+        let idx = self.next_idx[s.index()];
+        let mut rng = Rng::with_seed(self.rng.u64(..));
+        let (store_id, order_id) = match s {
+            StreamId::Orders | StreamId::Products => {
+                let stores = &self.streams[StreamId::Stores.index()];
+                if stores.is_empty() {
+                    return false;
+                }
+                (Some(stores[rng.usize(..stores.len())].key.clone()), None)
+            }
+            StreamId::Fulfillments => {
+                let orders = &self.streams[StreamId::Orders.index()];
+                if orders.is_empty() {
+                    return false;
+                }
+                let o = &orders[rng.usize(..orders.len())];
+                (o.store_id.clone(), Some(o.key.clone()))
+            }
+            _ => (None, None),
+        };
+        self.push_built(s, &mut rng, idx, now, now, store_id, order_id);
+        // a freshly created record: its source timestamps are "now" too
+        if let Some(rec) = self.streams[s.index()].last_mut() {
+            if rec.source_created.is_some() {
+                rec.source_created = Some(now);
+                if let Some(v) = rec.value.get("updated_at").cloned() {
+                    rec.value["source_created_at"] = v.clone();
+                    rec.value["source_updated_at"] = v;
+                }
+                rec.reserialise();
+            }
+        }
+        true
+    }
+}

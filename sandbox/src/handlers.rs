@@ -1,0 +1,599 @@
+//! One function per pagination style; each builds the page body by concatenating the
+//! records' pre-serialised bytes.
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::codec::{Keyset, decode_keyset, encode_keyset};
+use crate::data::{Dataset, Record};
+use crate::faults::{FaultState, Plan, odd_version};
+use crate::records;
+use crate::params::{Params, bool_param, int_param, invalid, ts_param};
+use crate::products::{ApiError, ErrKind, Product, default_message};
+use crate::streams::StreamId;
+use crate::timefmt::{TsStyle, fmt_ts};
+
+/// Tracking keeps 120 days; Returns lists reach back 365 days.
+pub const TRACKING_RETENTION_DAYS: i64 = 120;
+pub const RETURNS_RETENTION_DAYS: i64 = 365;
+
+/// Everything a list handler needs about the request.
+pub struct Req<'a> {
+    pub stream: StreamId,
+    pub params: &'a Params,
+    pub store_header: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub plan: &'a Plan,
+    pub faults: &'a FaultState,
+}
+
+type Out = Result<Vec<u8>, ApiError>;
+
+/// `{"meta":M,"data":{PREFIX"key":[...]SUFFIX}}`
+fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &str) -> Vec<u8> {
+    let size: usize = recs.iter().map(|r| r.len() + 1).sum::<usize>() + prefix.len() + suffix.len() + 128;
+    let mut b = Vec::with_capacity(size);
+    b.extend_from_slice(b"{\"meta\":");
+    b.extend_from_slice(product.success_meta().as_bytes());
+    b.extend_from_slice(b",\"data\":{");
+    b.extend_from_slice(prefix.as_bytes());
+    b.push(b'"');
+    b.extend_from_slice(key.as_bytes());
+    b.extend_from_slice(b"\":[");
+    for (i, r) in recs.iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        b.extend_from_slice(r);
+    }
+    b.push(b']');
+    b.extend_from_slice(suffix.as_bytes());
+    b.extend_from_slice(b"}}");
+    b
+}
+
+/// The page's bytes, with one odd record when that fault fired.
+fn page_bytes(page: &[&Record], req: &Req<'_>) -> Vec<Bytes> {
+    let mut out: Vec<Bytes> = page.iter().map(|r| r.json.clone()).collect();
+    if req.plan.odd_record && !out.is_empty() {
+        let i = req.faults.pick(out.len());
+        let odd = odd_version(&page[i].value);
+        out[i] = Bytes::from(serde_json::to_vec(&odd).unwrap_or_default());
+    }
+    out
+}
+
+fn js(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+fn bad_token(product: Product, name: &str) -> ApiError {
+    invalid(product, name, format!("{name} is invalid or expired"))
+}
+
+/// Keyset walk over newest-first records: returns (total, page, more).
+fn keyset_walk<'d>(
+    records: &'d [Record],
+    ks: Option<&Keyset>,
+    limit: usize,
+    keep: impl Fn(&Record) -> bool,
+) -> (usize, Vec<&'d Record>, bool) {
+    let mut total = 0;
+    let mut page = Vec::with_capacity(limit.min(records.len()));
+    let mut more = false;
+    for r in records {
+        if !keep(r) {
+            continue;
+        }
+        total += 1;
+        if let Some(k) = ks {
+            let c = r.created.unwrap_or(DateTime::<Utc>::MIN_UTC);
+            if (c, r.key.as_str()) >= (k.created_at, k.id.as_str()) {
+                continue;
+            }
+        }
+        if page.len() < limit {
+            page.push(r);
+        } else {
+            more = true;
+        }
+    }
+    (total, page, more)
+}
+
+/// Next token after `page`, or the request's own token when the loop trap is on.
+fn next_token(req: &Req<'_>, current: Option<&str>, page: &[&Record], more: bool) -> (String, bool) {
+    if let Some(cur) = current {
+        if req.plan.repeat_cursor || req.faults.is_trapped(cur) {
+            req.faults.trap(cur);
+            return (cur.to_string(), true);
+        }
+    }
+    match (more, page.last()) {
+        (true, Some(last)) => (
+            encode_keyset(&Keyset {
+                created_at: last.created.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                id: last.key.clone(),
+            }),
+            true,
+        ),
+        _ => (String::new(), false),
+    }
+}
+
+/// Tracking `cursor` pagination: trackings and courier-connections.
+pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
+    let p = req.params;
+    let prod = Product::Tracking;
+    let limit = int_param(p, prod, "limit", 100, 1, Some(200))? as usize;
+    let cursor = p.get("cursor").filter(|c| !c.is_empty());
+    let ks = match cursor {
+        Some(c) => Some(decode_keyset(c).ok_or_else(|| bad_token(prod, "cursor"))?),
+        None => None,
+    };
+    let (total, page, more) = if req.stream == StreamId::Trackings {
+        let floor = req.now - Duration::days(TRACKING_RETENTION_DAYS);
+        let cmin = ts_param(p, prod, "created_at_min")?.map_or(floor, |t| t.max(floor));
+        let cmax = ts_param(p, prod, "created_at_max")?.unwrap_or(req.now);
+        let umin = ts_param(p, prod, "updated_at_min")?;
+        let umax = ts_param(p, prod, "updated_at_max")?;
+        let slugs = p.all("slug");
+        let tags = p.all("tag");
+        keyset_walk(ds.records(req.stream), ks.as_ref(), limit, |r| {
+            let (Some(c), Some(u)) = (r.created, r.updated) else {
+                return false;
+            };
+            c >= cmin
+                && c <= cmax
+                && umin.is_none_or(|m| u >= m)
+                && umax.is_none_or(|m| u <= m)
+                && (slugs.is_empty() || r.str_field("slug").is_some_and(|s| slugs.iter().any(|x| x == s)))
+                && (tags.is_empty() || r.str_field("tag").is_some_and(|s| tags.iter().any(|x| x == s)))
+        })
+    } else {
+        let slug = p.get("courier_slug").filter(|s| !s.is_empty());
+        keyset_walk(ds.records(req.stream), ks.as_ref(), limit, |r| {
+            r.created.is_some_and(|c| c <= req.now)
+                && slug.is_none_or(|s| r.str_field("courier_slug") == Some(s))
+        })
+    };
+    let (next, has_next) = next_token(req, cursor, &page, more);
+    let prefix = format!(
+        "\"pagination\":{{\"total\":{total},\"next_cursor\":{},\"has_next_page\":{has_next}}},",
+        js(&next)
+    );
+    Ok(assemble(prod, &prefix, req.stream.data_key(), &page_bytes(&page, req), ""))
+}
+
+/// Tracking couriers: `{total, couriers}`, no pagination.
+pub fn tracking_couriers(ds: &Dataset, req: &Req<'_>) -> Out {
+    let p = req.params;
+    let active = bool_param(p, Product::Tracking, "active")?;
+    let slugs = p.all("slug");
+    let page: Vec<&Record> = ds
+        .records(req.stream)
+        .iter()
+        .filter(|r| {
+            active.is_none_or(|a| !a || r.value.get("active").and_then(|v| v.as_bool()) == Some(true))
+                && (slugs.is_empty() || slugs.iter().any(|s| *s == r.key))
+        })
+        .collect();
+    let prefix = format!("\"total\":{},", page.len());
+    Ok(assemble(Product::Tracking, &prefix, "couriers", &page_bytes(&page, req), ""))
+}
+
+/// How a page-number API reports its position.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageInfo {
+    /// Returns: `{total, page, limit, has_next_page}`
+    TotalAndNext,
+    /// Protection, Members: `{page, limit, total}`
+    Total,
+    /// Commerce: `{page, limit, has_next_page}`
+    Next,
+}
+
+struct PageSpec {
+    default_limit: u64,
+    max_limit: u64,
+    max_page: Option<u64>,
+    info: PageInfo,
+    /// Suffix after the pagination object (e.g. parameter_string); given page & limit.
+    parameter_string: Option<fn(u64, u64) -> String>,
+}
+
+fn commerce_ps(page: u64, limit: u64) -> String {
+    format!("limit={limit}&page={page}")
+}
+
+fn empty_ps(_: u64, _: u64) -> String {
+    String::new()
+}
+
+fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
+    let prod = req.stream.product();
+    let p = req.params;
+    let page = int_param(p, prod, "page", 1, 1, spec.max_page)?;
+    let limit = int_param(p, prod, "limit", spec.default_limit, 1, Some(spec.max_limit))?;
+    let total = matched.len() as u64;
+    let start = (page - 1).saturating_mul(limit);
+    let (rows, mut has_next, mut total_shown): (Vec<&Record>, bool, u64) = if start >= total {
+        (Vec::new(), false, total)
+    } else {
+        let end = (start + limit).min(total);
+        (matched[start as usize..end as usize].to_vec(), end < total, total)
+    };
+    let rows = if req.plan.repeat_cursor {
+        // loop trap: "there is more" but the page is empty
+        has_next = true;
+        total_shown = total_shown.max(page * limit + 1);
+        Vec::new()
+    } else {
+        rows
+    };
+    let pagination = match spec.info {
+        PageInfo::TotalAndNext => format!(
+            "\"pagination\":{{\"total\":{total_shown},\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}"
+        ),
+        PageInfo::Total => format!("\"pagination\":{{\"page\":{page},\"limit\":{limit},\"total\":{total_shown}}}"),
+        PageInfo::Next => {
+            format!("\"pagination\":{{\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}")
+        }
+    };
+    let mut suffix = format!(",{pagination}");
+    if let Some(ps) = spec.parameter_string {
+        suffix.push_str(&format!(",\"parameter_string\":{}", js(&ps(page, limit))));
+    }
+    Ok(assemble(prod, "", req.stream.data_key(), &page_bytes(&rows, req), &suffix))
+}
+
+/// Returns `GET /returns`: page/limit, created_at window within the last 365 days.
+pub fn returns(ds: &Dataset, req: &Req<'_>) -> Out {
+    let p = req.params;
+    let prod = Product::Returns;
+    let floor = req.now - Duration::days(RETURNS_RETENTION_DAYS);
+    let cmin = ts_param(p, prod, "created_at_min")?.map_or(floor, |t| t.max(floor));
+    let cmax = ts_param(p, prod, "created_at_max")?.unwrap_or(req.now);
+    let status = p.get("approval_status").filter(|s| !s.is_empty());
+    let matched: Vec<&Record> = ds
+        .records(req.stream)
+        .iter()
+        .filter(|r| {
+            r.created.is_some_and(|c| c >= cmin && c <= cmax)
+                && status.is_none_or(|s| r.str_field("approval_status") == Some(s))
+        })
+        .collect();
+    let spec = PageSpec {
+        default_limit: 10,
+        max_limit: 50,
+        max_page: Some(200),
+        info: PageInfo::TotalAndNext,
+        parameter_string: None,
+    };
+    paged(req, &spec, matched)
+}
+
+/// Returns `GET /item-tags`: the whole list, no pagination.
+pub fn item_tags(ds: &Dataset, req: &Req<'_>) -> Out {
+    let page: Vec<&Record> = ds.records(req.stream).iter().filter(|r| r.created.is_some_and(|c| c <= req.now)).collect();
+    Ok(assemble(Product::Returns, "", "item_tags", &page_bytes(&page, req), ""))
+}
+
+/// Protection claims/coverages: page ≤ 1000, limit ≤ 20.
+pub fn protection(ds: &Dataset, req: &Req<'_>) -> Out {
+    let (field, param) = if req.stream == StreamId::QueryClaims {
+        ("coverage_id", "coverage_id")
+    } else {
+        ("source_id", "source_id")
+    };
+    let want = req.params.get(param).filter(|s| !s.is_empty());
+    let matched: Vec<&Record> = ds
+        .records(req.stream)
+        .iter()
+        .filter(|r| r.created.is_some_and(|c| c <= req.now) && want.is_none_or(|w| r.str_field(field) == Some(w)))
+        .collect();
+    let spec = PageSpec {
+        default_limit: 20,
+        max_limit: 20,
+        max_page: Some(1000),
+        info: PageInfo::Total,
+        parameter_string: None,
+    };
+    paged(req, &spec, matched)
+}
+
+const COMMERCE_PAGES: PageSpec = PageSpec {
+    default_limit: 10,
+    max_limit: 50,
+    max_page: Some(200),
+    info: PageInfo::Next,
+    parameter_string: Some(commerce_ps),
+};
+
+fn ids_filter(req: &Req<'_>, name: &str, max: usize) -> Result<Vec<String>, ApiError> {
+    let ids = req.params.all(name);
+    if ids.len() > max {
+        return Err(invalid(
+            Product::Commerce,
+            name,
+            format!("at most {max} values of {name} are allowed"),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Commerce `GET /stores`.
+pub fn stores(ds: &Dataset, req: &Req<'_>) -> Out {
+    let ids = ids_filter(req, "ids[]", 50)?;
+    let matched: Vec<&Record> = ds
+        .records(req.stream)
+        .iter()
+        .filter(|r| r.created.is_some_and(|c| c <= req.now) && (ids.is_empty() || ids.contains(&r.key)))
+        .collect();
+    paged(req, &COMMERCE_PAGES, matched)
+}
+
+/// The `as-store-id` rules: missing → 412/41201, unknown → 412/41204.
+fn store_id<'a>(ds: &Dataset, req: &Req<'a>) -> Result<&'a str, ApiError> {
+    let sid = req.store_header.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+        Product::Commerce.error(
+            ErrKind::StoreIdMissing,
+            default_message(ErrKind::StoreIdMissing),
+            &[("as-store-id", "as-store-id header is required".to_string())],
+        )
+    })?;
+    if !ds.store_ids.contains(sid) {
+        return Err(Product::Commerce.error(
+            ErrKind::StoreNotFound,
+            &format!("The store {sid} could not be found."),
+            &[("as-store-id", "store not found".to_string())],
+        ));
+    }
+    Ok(sid)
+}
+
+/// Commerce orders/products/fulfillments of one store.
+pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
+    let sid = store_id(ds, req)?;
+    let p = req.params;
+    let in_store = |r: &&Record| r.store_id.as_deref() == Some(sid) && r.created.is_some_and(|c| c <= req.now);
+    let matched: Vec<&Record> = match req.stream {
+        StreamId::Orders => {
+            let ids = ids_filter(req, "ids[]", 50)?;
+            let sort = p.get("sort").unwrap_or("-source_created_at");
+            let mut v: Vec<&Record> = ds
+                .records(req.stream)
+                .iter()
+                .filter(in_store)
+                .filter(|r| ids.is_empty() || ids.contains(&r.key))
+                .collect();
+            match sort {
+                "-source_created_at" => {}
+                "+source_created_at" => v.reverse(),
+                "-source_updated_at" | "+source_updated_at" => {
+                    v.sort_by(|a, b| {
+                        let ka = (a.str_field("source_updated_at").and_then(crate::timefmt::parse_any), &a.key);
+                        let kb = (b.str_field("source_updated_at").and_then(crate::timefmt::parse_any), &b.key);
+                        kb.cmp(&ka)
+                    });
+                    if sort.starts_with('+') {
+                        v.reverse();
+                    }
+                }
+                other => {
+                    return Err(invalid(
+                        Product::Commerce,
+                        "sort",
+                        format!("sort {other:?} must be one of -source_created_at, +source_created_at, -source_updated_at, +source_updated_at"),
+                    ));
+                }
+            }
+            v
+        }
+        StreamId::Products => {
+            let ids = ids_filter(req, "ids[]", 50)?;
+            let slugs = ids_filter(req, "slugs[]", 50)?;
+            let published = bool_param(p, Product::Commerce, "published")?;
+            ds.records(req.stream)
+                .iter()
+                .filter(in_store)
+                .filter(|r| {
+                    (ids.is_empty() || ids.contains(&r.key))
+                        && (slugs.is_empty() || r.str_field("slug").is_some_and(|s| slugs.iter().any(|x| x == s)))
+                        && published.is_none_or(|b| r.value.get("published").and_then(|v| v.as_bool()) == Some(b))
+                })
+                .collect()
+        }
+        _ => {
+            let order_id = p.get("order_id").filter(|s| !s.is_empty());
+            let ids = ids_filter(req, "ids[]", 20)?;
+            match (order_id, ids.is_empty()) {
+                (None, true) => {
+                    return Err(Product::Commerce.error(
+                        ErrKind::MissingParameter,
+                        default_message(ErrKind::MissingParameter),
+                        &[("order_id", "one of order_id or ids[] is required".to_string())],
+                    ));
+                }
+                (Some(_), false) => {
+                    return Err(Product::Commerce.error(
+                        ErrKind::BadRequest,
+                        "Only one of order_id or ids[] may be sent.",
+                        &[("order_id", "send either order_id or ids[], not both".to_string())],
+                    ));
+                }
+                _ => {}
+            }
+            ds.records(req.stream)
+                .iter()
+                .filter(in_store)
+                .filter(|r| match order_id {
+                    Some(o) => r.order_id.as_deref() == Some(o),
+                    None => ids.contains(&r.key),
+                })
+                .collect()
+        }
+    };
+    paged(req, &COMMERCE_PAGES, matched)
+}
+
+/// Members `GET /memberships`: limit default 100, max 200.
+pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
+    let email = req.params.get("email").filter(|s| !s.is_empty());
+    let matched: Vec<&Record> = ds
+        .records(req.stream)
+        .iter()
+        .filter(|r| {
+            email.is_none_or(|e| r.value.get("account").and_then(|a| a.get("email")).and_then(|v| v.as_str()) == Some(e))
+        })
+        .collect();
+    let spec = PageSpec {
+        default_limit: 100,
+        max_limit: 200,
+        max_page: None,
+        info: PageInfo::Total,
+        parameter_string: Some(empty_ps),
+    };
+    paged(req, &spec, matched)
+}
+
+/// Members `GET /roles`: no pagination.
+pub fn roles(ds: &Dataset, req: &Req<'_>) -> Out {
+    let page: Vec<&Record> = ds.records(req.stream).iter().collect();
+    Ok(assemble(Product::Members, "", "roles", &page_bytes(&page, req), ",\"parameter_string\":\"\""))
+}
+
+/// Shipping lists with `next_token`, `limit` (1–100, default 20) and the created window.
+pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
+    let p = req.params;
+    let prod = Product::Shipping;
+    let limit = int_param(p, prod, "limit", 20, 1, Some(100))? as usize;
+    let token = p.get("next_token").filter(|c| !c.is_empty());
+    let ks = match token {
+        Some(c) => Some(decode_keyset(c).ok_or_else(|| bad_token(prod, "next_token"))?),
+        None => None,
+    };
+    let status = p.get("status").filter(|s| !s.is_empty());
+    let (window, slug) = if req.stream == StreamId::ShipperAccounts {
+        (None, p.get("slug").filter(|s| !s.is_empty()))
+    } else {
+        let cmin = ts_param(p, prod, "created_at_min")?.unwrap_or(req.now - Duration::hours(24));
+        let cmax = ts_param(p, prod, "created_at_max")?.unwrap_or(req.now);
+        (Some((cmin, cmax)), None)
+    };
+    let (_, page, more) = keyset_walk(ds.records(req.stream), ks.as_ref(), limit, |r| {
+        let Some(c) = r.created else { return false };
+        c <= req.now
+            && window.is_none_or(|(lo, hi)| c >= lo && c <= hi)
+            && status.is_none_or(|s| r.str_field("status") == Some(s))
+            && slug.is_none_or(|s| r.str_field("slug") == Some(s))
+    });
+    let (next, _) = next_token(req, token, &page, more);
+    let mut prefix = format!("\"next_token\":{},\"limit\":{limit},", js(&next));
+    if let Some((lo, hi)) = window {
+        prefix.push_str(&format!(
+            "\"created_at_min\":{},\"created_at_max\":{},",
+            js(&fmt_ts(lo, TsStyle::Plus00)),
+            js(&fmt_ts(hi, TsStyle::Plus00))
+        ));
+    }
+    Ok(assemble(prod, &prefix, req.stream.data_key(), &page_bytes(&page, req), ""))
+}
+
+/// Shipping `GET /couriers`: the whole list.
+pub fn shipping_couriers(ds: &Dataset, req: &Req<'_>) -> Out {
+    let page: Vec<&Record> = ds.records(req.stream).iter().collect();
+    Ok(assemble(Product::Shipping, "", "couriers", &page_bytes(&page, req), ""))
+}
+
+/// The inputs of a carrier location search, validated.
+pub struct LocationSearch {
+    pub seed: u64,
+    pub slug: String,
+    pub country: String,
+    pub city: String,
+    pub count: usize,
+    pub unit: String,
+}
+
+fn fnv(parts: &[&str], seed: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0u8)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// `slug` and `country` (ISO alpha-3) are required, plus `postal_code` or `city`.
+pub fn location_search(p: &Params, seed: u64, per_search: usize) -> Result<LocationSearch, ApiError> {
+    let prod = Product::Shipping;
+    let get = |n: &str| p.get(n).map(str::trim).filter(|s| !s.is_empty());
+    let missing = |n: &str| {
+        prod.error(
+            ErrKind::MissingParameter,
+            "The request was invalid or cannot be otherwise served.",
+            &[(n, format!("{n} is required"))],
+        )
+    };
+    let slug = get("slug").ok_or_else(|| missing("slug"))?;
+    let country = get("country").ok_or_else(|| missing("country"))?;
+    if country.len() != 3 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(invalid(prod, "country", "country must be ISO 3166-1 alpha-3".to_string()));
+    }
+    let postal = get("postal_code");
+    let city = get("city");
+    if postal.is_none() && city.is_none() {
+        return Err(missing("postal_code"));
+    }
+    let count = int_param(p, prod, "count", per_search as u64, 1, Some(50))? as usize;
+    let unit = get("distance_unit").unwrap_or("km");
+    if unit != "km" && unit != "mi" {
+        return Err(invalid(prod, "distance_unit", "distance_unit must be km or mi".to_string()));
+    }
+    let street = get("street").unwrap_or("");
+    let state = get("state").unwrap_or("");
+    Ok(LocationSearch {
+        seed: fnv(&[slug, country, postal.unwrap_or(""), city.unwrap_or(""), state, street], seed),
+        slug: slug.to_string(),
+        country: country.to_string(),
+        city: city.unwrap_or("").to_string(),
+        count: count.min(per_search),
+        unit: unit.to_string(),
+    })
+}
+
+pub fn location_results(s: &LocationSearch) -> Vec<serde_json::Value> {
+    records::locations(s.seed, &s.slug, &s.country, &s.city, s.count, &s.unit)
+}
+
+/// Shipping `GET /locations`.
+pub fn locations(ds: &Dataset, req: &Req<'_>, seed: u64) -> Out {
+    let search = location_search(req.params, seed, ds.locations_per_search)?;
+    let recs: Vec<Bytes> = location_results(&search)
+        .into_iter()
+        .map(|v| Bytes::from(serde_json::to_vec(&v).unwrap_or_default()))
+        .collect();
+    Ok(assemble(Product::Shipping, "", "locations", &recs, ""))
+}
+
+/// Dispatch a list request to its handler.
+pub fn dispatch(ds: &Dataset, req: &Req<'_>, seed: u64) -> Out {
+    use StreamId::*;
+    match req.stream {
+        Trackings | CourierConnections => tracking_cursor(ds, req),
+        Couriers => tracking_couriers(ds, req),
+        ItemReturns => returns(ds, req),
+        ItemTags => item_tags(ds, req),
+        QueryClaims | QueryCoverages => protection(ds, req),
+        Stores => stores(ds, req),
+        Orders | Products | Fulfillments => commerce_child(ds, req),
+        Memberships => memberships(ds, req),
+        Roles => roles(ds, req),
+        ShippingCouriers => shipping_couriers(ds, req),
+        Locations => locations(ds, req, seed),
+        _ => shipping_list(ds, req),
+    }
+}
