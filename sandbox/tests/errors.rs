@@ -1,0 +1,322 @@
+//! Envelopes, auth, permissions, validation, commerce rules, filters, retention, rate limits.
+
+mod common;
+
+use aftership_sandbox::{Product, SandboxConfig};
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use serde_json::Value;
+
+const ONE_PER_PRODUCT: [(&str, &str); 6] = [
+    ("tracking", "/tracking/2025-07/trackings"),
+    ("returns", "/returns/2025-07/returns"),
+    ("protection", "/admin/2022-01/claims"),
+    ("commerce", "/commerce/2025-07/stores"),
+    ("members", "/admin/2022-01/memberships"),
+    ("shipping", "/postmen/v3/labels"),
+];
+
+#[tokio::test]
+async fn success_envelopes_per_product() {
+    let t = start_default().await;
+    let metas = [
+        serde_json::json!({"code": 200}),
+        serde_json::json!({"code": 20000, "type": "OK"}),
+        serde_json::json!({"code": 20000, "type": "OK"}),
+        serde_json::json!({"code": 20000, "type": "OK"}),
+        serde_json::json!({"code": 200, "type": "OK"}),
+        serde_json::json!({"code": 200, "message": "OK", "details": []}),
+    ];
+    for ((_, path), want) in ONE_PER_PRODUCT.iter().zip(metas) {
+        let r = t.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        for (k, v) in want.as_object().unwrap() {
+            assert_eq!(&r.body["meta"][k], v, "{path} meta.{k}");
+        }
+        assert!(r.body["data"].is_object());
+    }
+    let r = t.get("/tracking/2025-07/trackings").await;
+    assert_eq!(r.headers["as-api-version"], "2025-07");
+    assert!(r.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn unauthorized_and_forbidden_in_each_envelope() {
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        deny: vec![Product::Protection],
+        ..SandboxConfig::default()
+    })
+    .await;
+    let codes = [(401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401)];
+    for ((name, path), (status, code)) in ONE_PER_PRODUCT.iter().zip(codes) {
+        for hdr in [vec![], vec![("as-api-key", "wrong")], vec![("aftership-api-key", aftership_sandbox::DEFAULT_API_KEY)]] {
+            let r = t.get_h(path, &hdr).await;
+            assert_eq!(r.status, status, "{name}");
+            assert_eq!(r.body["meta"]["code"], code, "{name}");
+            match *name {
+                "shipping" => {
+                    assert_eq!(r.body["meta"]["retryable"], false);
+                    assert!(r.body["meta"]["details"].is_array());
+                }
+                "tracking" => assert_eq!(r.body["meta"]["type"], "Unauthorized"),
+                "returns" => assert!(r.body["data"].is_null()),
+                _ => assert_eq!(r.body["meta"]["type"], "Unauthorized"),
+            }
+        }
+    }
+    let r = t.get("/admin/2022-01/claims").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body["meta"]["code"], 40300);
+    assert_eq!(r.body["meta"]["type"], "Forbidden");
+    // the others are not denied; deny can change at run time
+    assert_eq!(t.get("/admin/2022-01/roles").await.status, 200);
+    t.config(serde_json::json!({"deny": ["tracking", "members", "shipping", "returns", "commerce"]})).await;
+    for (name, path, code) in [
+        ("tracking", "/tracking/2025-07/couriers", 403),
+        ("members", "/admin/2022-01/roles", 403),
+        ("shipping", "/postmen/v3/couriers", 403),
+        ("returns", "/returns/2025-07/item-tags", 40300),
+        ("commerce", "/commerce/2025-07/stores", 40300),
+    ] {
+        let r = t.get(path).await;
+        assert_eq!(r.status, 403, "{name}");
+        assert_eq!(r.body["meta"]["code"], code, "{name}");
+    }
+    assert_eq!(t.get("/admin/2022-01/claims").await.status, 200, "protection no longer denied");
+}
+
+#[tokio::test]
+async fn above_max_limits_and_page_caps_are_validation_errors() {
+    let t = start_default().await;
+    let s0 = t.truth("stores").await[0]["id"].as_str().unwrap().to_string();
+    for (path, status, code) in [
+        ("/tracking/2025-07/trackings?limit=201", 400, 400),
+        ("/tracking/2025-07/trackings?limit=0", 400, 400),
+        ("/tracking/2025-07/courier-connections?limit=201", 400, 400),
+        ("/tracking/2025-07/trackings?cursor=notacursor", 400, 400),
+        ("/returns/2025-07/returns?limit=51", 422, 42200),
+        ("/returns/2025-07/returns?page=201", 422, 42200),
+        ("/admin/2022-01/claims?limit=21", 422, 42200),
+        ("/admin/2022-01/coverages?page=1001", 422, 42200),
+        ("/admin/2022-01/coverages?limit=100", 422, 42200),
+        ("/commerce/2025-07/stores?limit=51", 422, 42200),
+        ("/admin/2022-01/memberships?limit=201", 422, 422),
+        ("/postmen/v3/labels?limit=101", 200, 4104),
+        ("/postmen/v3/labels?next_token=%21%21", 200, 4104),
+        ("/postmen/v3/rates?created_at_min=yesterday", 200, 4104),
+        ("/returns/2025-07/returns?created_at_min=2024-01-01", 422, 42200),
+    ] {
+        let r = t.get(path).await;
+        assert_eq!(r.status, status, "{path}: {}", r.text);
+        assert_eq!(r.body["meta"]["code"], code, "{path}");
+        if code == 4104 {
+            assert_eq!(r.body["meta"]["retryable"], false);
+            assert!(!r.body["meta"]["details"].as_array().unwrap().is_empty());
+        }
+    }
+    for path in ["/commerce/2025-07/orders?limit=51", "/commerce/2025-07/products?page=201", "/commerce/2025-07/orders?sort=name"] {
+        let r = t.get_store(path, &s0).await;
+        assert_eq!(r.status, 422, "{path}");
+        assert_eq!(r.body["meta"]["code"], 42200);
+        assert!(!r.body["meta"]["errors"].as_array().unwrap().is_empty());
+    }
+    // maxima themselves are fine
+    for path in [
+        "/tracking/2025-07/trackings?limit=200",
+        "/returns/2025-07/returns?limit=50&page=200",
+        "/admin/2022-01/claims?limit=20&page=1000",
+        "/admin/2022-01/memberships?limit=200",
+        "/postmen/v3/labels?limit=100",
+    ] {
+        assert_eq!(t.get(path).await.body["meta"]["code"].as_u64().map(|c| c == 200 || c == 20000), Some(true), "{path}");
+    }
+    // an unencoded '+' in a date arrives as a space and is rejected
+    let r = t.get("/tracking/2025-07/trackings?created_at_min=2026-01-01T00:00:00+08:00").await;
+    assert_eq!(r.status, 400);
+    let r = t.get(&format!("/tracking/2025-07/trackings?created_at_min={}", enc("2026-01-01T00:00:00+08:00"))).await;
+    assert_eq!(r.status, 200);
+    // unknown endpoint
+    let r = t.get("/tracking/2025-07/nothing").await;
+    assert_eq!(r.status, 404);
+    let r = t.get("/postmen/v3//cancel-labels").await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn commerce_store_header_and_order_id_rules() {
+    let t = start_default().await;
+    let orders = t.truth("orders").await;
+    let o = &orders[0];
+    let (sid, oid) = (o["store_id"].as_str().unwrap(), o["id"].as_str().unwrap());
+    for path in ["/commerce/2025-07/orders", "/commerce/2025-07/products", "/commerce/2025-07/fulfillments?order_id=1"] {
+        let r = t.get(path).await;
+        assert_eq!(r.status, 412, "{path}");
+        assert_eq!(r.body["meta"]["code"], 41201);
+        assert_eq!(r.body["meta"]["type"], "PreconditionFailed");
+        let r = t.get_store(path, "no-such-store").await;
+        assert_eq!(r.status, 412);
+        assert_eq!(r.body["meta"]["code"], 41204);
+    }
+    let r = t.get_store("/commerce/2025-07/fulfillments", sid).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["meta"]["code"], 40001);
+    let r = t.get_store(&format!("/commerce/2025-07/fulfillments?order_id={oid}"), sid).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["meta"]["code"], 20000);
+    for f in r.body["data"]["fulfillments"].as_array().unwrap() {
+        assert_eq!(f["order_id"], oid);
+    }
+    let fid = t.truth("fulfillments").await[0].clone();
+    let r = t
+        .get_store(&format!("/commerce/2025-07/fulfillments?ids%5B%5D={}", fid["id"].as_str().unwrap()), fid["store_id"].as_str().unwrap())
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["data"]["fulfillments"].as_array().unwrap().len(), 1);
+}
+
+fn parse(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn filters_and_retention() {
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        records: 2000,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let now = Utc::now();
+    // trackings: nothing older than 120 days, even when asked
+    let old = enc("2000-01-01T00:00:00+00:00");
+    let r = t.get(&format!("/tracking/2025-07/trackings?limit=200&created_at_min={old}")).await;
+    let truth = t.truth("trackings").await;
+    assert_eq!(r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize, truth.len());
+    for x in &truth {
+        assert!(parse(&x["created_at"]) >= now - Duration::days(121));
+    }
+    assert!(truth.len() < 2000 / 2, "most of 400 days of trackings are past retention");
+    // updated_at window
+    let umin = now - Duration::days(10);
+    let q = enc(&umin.to_rfc3339());
+    let r = t.get(&format!("/tracking/2025-07/trackings?limit=200&updated_at_min={q}")).await;
+    let got = r.body["data"]["trackings"].as_array().unwrap();
+    let want = truth.iter().filter(|x| parse(&x["updated_at"]) >= umin).count();
+    assert_eq!(r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize, want);
+    assert!(got.iter().all(|x| parse(&x["updated_at"]) >= umin));
+    // created_at window
+    let (lo, hi) = (now - Duration::days(60), now - Duration::days(30));
+    let r = t
+        .get(&format!("/tracking/2025-07/trackings?limit=200&created_at_min={}&created_at_max={}", enc(&lo.to_rfc3339()), enc(&hi.to_rfc3339())))
+        .await;
+    for x in r.body["data"]["trackings"].as_array().unwrap() {
+        let c = parse(&x["created_at"]);
+        assert!(c >= lo && c <= hi);
+    }
+    // returns: 365 days
+    let rt = t.truth("item_returns").await;
+    assert!(rt.iter().all(|x| parse(&x["created_at"]) >= now - Duration::days(366)));
+    let r = t.get(&format!("/returns/2025-07/returns?created_at_min={}&limit=50", enc(&(now - Duration::days(30)).to_rfc3339()))).await;
+    assert!(r.body["data"]["returns"].as_array().unwrap().iter().all(|x| parse(&x["created_at"]) >= now - Duration::days(30)));
+    // shipping default window: the last 24 hours only, echoed
+    let r = t.get("/postmen/v3/labels?limit=100").await;
+    let d = &r.body["data"];
+    let (mn, mx) = (parse(&d["created_at_min"]), parse(&d["created_at_max"]));
+    assert!((mx - mn - Duration::hours(24)).num_seconds().abs() <= 1);
+    assert!((mx - Utc::now()).num_seconds().abs() <= 5);
+    for x in d["labels"].as_array().unwrap() {
+        assert!(parse(&x["created_at"]) >= mn);
+    }
+    let all = t.truth("shipping_labels").await;
+    assert!(all.len() > d["labels"].as_array().unwrap().len());
+    let lo = enc("2026-01-01T00:00:00+00:00");
+    let r = t.get(&format!("/postmen/v3/labels?created_at_min={lo}")).await;
+    assert_eq!(r.body["data"]["created_at_min"], "2026-01-01T00:00:00+00:00");
+    // record shapes: created_at <= updated_at, unique ids, some +08:00 offsets
+    let mut plus8 = 0;
+    for x in &truth {
+        assert!(parse(&x["created_at"]) <= parse(&x["updated_at"]));
+        if x["updated_at"].as_str().unwrap().ends_with("+08:00") {
+            plus8 += 1;
+        }
+    }
+    assert!(plus8 > 0);
+}
+
+#[tokio::test]
+async fn locations_search_rules() {
+    let t = start_default().await;
+    for path in ["/postmen/v3/locations", "/postmen/v3/locations?slug=dhl", "/postmen/v3/locations?slug=dhl&country=USA", "/postmen/v3/locations?country=USA&postal_code=10001"] {
+        let r = t.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.body["meta"]["code"], 4104, "{path}");
+    }
+    let q = "slug=dhl&country=USA&postal_code=10001";
+    let a = t.get(&format!("/postmen/v3/locations?{q}")).await;
+    let b = t.get(&format!("/postmen/v3/locations?{q}")).await;
+    assert_eq!(a.text, b.text);
+    let locs = a.body["data"]["locations"].as_array().unwrap();
+    assert_eq!(locs.len(), 10);
+    let truth = t.get_h(&format!("/__sandbox/truth?stream=locations&{q}"), &[]).await;
+    let tids: Vec<&Value> = truth.body["records"].as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    let ids: Vec<&Value> = locs.iter().map(|r| &r["location_id"]).collect();
+    assert_eq!(ids, tids);
+    let c = t.get(&format!("/postmen/v3/locations?{q}&count=3")).await;
+    assert_eq!(c.body["data"]["locations"].as_array().unwrap().len(), 3);
+    let other = t.get("/postmen/v3/locations?slug=ups&country=USA&postal_code=10001").await;
+    assert_ne!(other.body["data"]["locations"][0]["location_id"], locs[0]["location_id"]);
+}
+
+#[tokio::test]
+async fn rate_limits_and_headers() {
+    let t = start(SandboxConfig::default()).await;
+    // (path, limit, product header style, 429 meta code)
+    for (path, limit, tracking_style, code) in [
+        ("/tracking/2025-07/trackings", 6, true, 429),
+        ("/tracking/2025-07/couriers", 5, true, 429),
+        ("/tracking/2025-07/courier-connections", 5, true, 429),
+        ("/commerce/2025-07/stores", 10, false, 42900),
+        ("/returns/2025-07/item-tags", 10, false, 42900),
+        ("/admin/2022-01/roles", 10, false, 429),
+        ("/admin/2022-01/claims", 10, false, 42900),
+        ("/postmen/v3/couriers", 10, false, 429),
+    ] {
+        let mut limited = None;
+        for _ in 0..60 {
+            let r = t.get(path).await;
+            let (l, rem, reset) = if tracking_style {
+                ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+            } else {
+                ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
+            };
+            assert_eq!(r.headers[l].to_str().unwrap(), limit.to_string(), "{path}");
+            assert!(r.headers.contains_key(rem) && r.headers.contains_key(reset), "{path}");
+            if r.status == 429 {
+                limited = Some(r);
+                break;
+            }
+        }
+        let r = limited.unwrap_or_else(|| panic!("{path} never limited"));
+        assert_eq!(r.body["meta"]["code"], code, "{path}");
+        if !path.starts_with("/postmen") {
+            assert_eq!(r.body["meta"]["type"], "TooManyRequests");
+        }
+        if path.starts_with("/commerce") {
+            assert!(r.headers.contains_key("retry-after"));
+        }
+        if path.starts_with("/postmen") {
+            assert_eq!(r.body["meta"]["retryable"], true);
+        }
+        let reset: u64 = r.headers.get("x-ratelimit-reset").or(r.headers.get("ratelimit-reset")).unwrap().to_str().unwrap().parse().unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert!(reset >= now && reset <= now + 2);
+    }
+    // switch off at run time
+    t.config(serde_json::json!({"rate_limit": false})).await;
+    for _ in 0..20 {
+        let r = t.get("/tracking/2025-07/couriers").await;
+        assert_eq!(r.status, 200);
+        assert!(!r.headers.contains_key("x-ratelimit-limit"));
+    }
+}
