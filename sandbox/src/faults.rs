@@ -163,9 +163,6 @@ impl FaultState {
     pub fn plan(&self, specs: &[FaultSpec], path: &str) -> Plan {
         let n = self.api_requests.fetch_add(1, Ordering::SeqCst) + 1;
         let mut plan = Plan::default();
-        if specs.is_empty() {
-            return plan;
-        }
         for s in specs {
             if s.kind == FaultKind::UnauthorizedAfter && (n as f64) > s.rate {
                 plan.pre = Some(PreFault::Unauthorized);
@@ -189,6 +186,9 @@ impl FaultState {
                 plan.pre = Some(PreFault::Storm429);
                 return plan;
             }
+        }
+        if specs.is_empty() {
+            return plan;
         }
         let mut rng = lock(&self.rng);
         for s in specs {
