@@ -245,6 +245,11 @@ pub fn parse(value: &Value) -> Result<Config, String> {
         let field = field.trim_start_matches('/').replace('/', ".");
         let detail = if field == "api_key" || field.starts_with("api_key.") {
             "must be a non-empty string".to_string()
+        } else if field == "start_date" {
+            format!(
+                "must be an RFC 3339 date-time such as 2025-01-01T00:00:00Z, got {}",
+                crate::protocol::redact(&err.instance().to_string())
+            )
         } else {
             crate::protocol::redact(&err.to_string())
         };

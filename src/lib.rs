@@ -67,10 +67,16 @@ pub fn run(cli: Cli) -> i32 {
                 Err(e) => return finish(config_error(&e)),
             };
             match runtime() {
-                Ok(rt) => rt.block_on(async {
-                    install_signal_handlers();
-                    read::read(cfg, selected, input).await
-                }),
+                Ok(rt) => {
+                    let code = rt.block_on(async {
+                        install_signal_handlers();
+                        read::read(cfg, selected, input).await
+                    });
+                    if client::interrupted() {
+                        die_by_sigterm();
+                    }
+                    code
+                }
                 Err(e) => system_error(&e),
             }
         }
@@ -122,4 +128,17 @@ fn install_signal_handlers() {
             "interrupted: stopping after the records already received",
         );
     });
+}
+
+/// After an interrupted read has flushed its records and state, end the way an
+/// unhandled SIGTERM would, so callers that expect "killed by SIGTERM" (PyAirbyte
+/// accepts exit −15 after it stops a read) see exactly that.
+fn die_by_sigterm() {
+    protocol::out().flush();
+    // SAFETY: restoring the default disposition and raising a signal on our own
+    // process; no memory is touched.
+    unsafe {
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+        libc::raise(libc::SIGTERM);
+    }
 }

@@ -200,6 +200,75 @@ struct Window {
     max: Option<DateTime<Utc>>,
 }
 
+/// Lazily planned windows: each next window starts where the last ended; its size
+/// doubles after a window of at most one page and halves after a window of many,
+/// so empty years cost a few requests and busy days still checkpoint often.
+struct Windows {
+    pending: std::collections::VecDeque<Window>,
+    next_min: Option<DateTime<Utc>>,
+    pos: DateTime<Utc>,
+    size: chrono::Duration,
+    now: DateTime<Utc>,
+    sliced: bool,
+    done: bool,
+}
+
+impl Windows {
+    fn single(min: Option<DateTime<Utc>>) -> Windows {
+        Windows {
+            pending: std::collections::VecDeque::new(),
+            next_min: min,
+            pos: DateTime::<Utc>::MIN_UTC,
+            size: chrono::Duration::zero(),
+            now: DateTime::<Utc>::MIN_UTC,
+            sliced: false,
+            done: false,
+        }
+    }
+
+    fn next(&mut self) -> Option<Window> {
+        if let Some(w) = self.pending.pop_front() {
+            return Some(w);
+        }
+        if self.done {
+            return None;
+        }
+        if !self.sliced || self.pos + self.size >= self.now {
+            self.done = true;
+            return Some(Window {
+                min: self.next_min,
+                max: None,
+            });
+        }
+        let end = floor_secs(self.pos + self.size);
+        let w = Window {
+            min: self.next_min,
+            max: Some(end),
+        };
+        self.next_min = Some(end);
+        self.pos = end;
+        Some(w)
+    }
+
+    fn is_done(&self) -> bool {
+        self.done && self.pending.is_empty()
+    }
+
+    fn split(&mut self, halves: [Window; 2]) {
+        for h in halves.into_iter().rev() {
+            self.pending.push_front(h);
+        }
+    }
+
+    fn feedback(&mut self, pages: u64) {
+        if pages <= 1 {
+            self.size = (self.size * 2).min(chrono::Duration::days(366));
+        } else if pages > 20 {
+            self.size = (self.size / 2).max(chrono::Duration::hours(1));
+        }
+    }
+}
+
 /// One request target of a stream: parent ids to send and to add to records.
 #[derive(Debug, Clone, Default)]
 struct Partition {
@@ -348,7 +417,7 @@ impl<'a> Run<'a> {
         let threshold = self.threshold(p.store_id.as_deref());
         let mut windows = self.plan_windows(threshold);
         let mut max_seen: Option<DateTime<Utc>> = None;
-        while let Some(w) = windows.pop_front() {
+        while let Some(w) = windows.next() {
             let mut req = self.request(p);
             let (min_param, max_param) = match self.def.filter {
                 Filter::UpdatedAt => ("updated_at_min", "updated_at_max"),
@@ -361,6 +430,7 @@ impl<'a> Run<'a> {
             if let Some(m) = w.max {
                 req.query.push((max_param.into(), format_filter(m)));
             }
+            let before = self.cursor.clone();
             let mut pager = Pager::new(&self.ctx.client, self.def, req, self.ctx.config.page_size);
             let mut window_seen: Option<DateTime<Utc>> = None;
             let mut first = true;
@@ -369,9 +439,7 @@ impl<'a> Run<'a> {
                     first = false;
                     if let Some(halves) = self.split_if_capped(&w, &pager) {
                         // Too many records for one query: read the halves instead.
-                        for h in halves.into_iter().rev() {
-                            windows.push_front(h);
-                        }
+                        windows.split(halves);
                         self.summary.pages += 1;
                         window_seen = None;
                         break;
@@ -406,6 +474,7 @@ impl<'a> Run<'a> {
                     ),
                 );
             }
+            windows.feedback(pager.pages);
             if let Some(seen) = window_seen {
                 max_seen = Some(max_seen.map_or(seen, |m| m.max(seen)));
             }
@@ -416,7 +485,7 @@ impl<'a> Run<'a> {
                     let to = w.max.map_or(seen, |end| seen.min(end));
                     self.advance_cursor(p.store_id.as_deref(), to);
                 }
-                if !windows.is_empty() {
+                if !windows.is_done() && (self.since_state > 0 || self.cursor != before) {
                     self.checkpoint();
                 }
             }
@@ -484,24 +553,17 @@ impl<'a> Run<'a> {
         self.summary.records += records.len() as u64;
     }
 
-    /// The windows of one partition, ascending. Only streams with a server-side
-    /// time filter have more than one; the last window is open-ended so that a
-    /// server clock ahead of ours loses nothing.
-    fn plan_windows(&self, threshold: Option<DateTime<Utc>>) -> std::collections::VecDeque<Window> {
-        let mut out = std::collections::VecDeque::new();
+    /// The windows of one partition, ascending. Only incremental reads of streams
+    /// with a server-side time filter are sliced; the last window is open-ended so
+    /// that a server clock ahead of ours loses nothing.
+    fn plan_windows(&self, threshold: Option<DateTime<Utc>>) -> Windows {
         let now = self.ctx.now;
         let retention_edge = self
             .def
             .retention_days
             .map(|d| now - chrono::Duration::days(d));
         let lower: Option<DateTime<Utc>> = match self.def.filter {
-            Filter::None => {
-                out.push_back(Window {
-                    min: None,
-                    max: None,
-                });
-                return out;
-            }
+            Filter::None => return Windows::single(None),
             Filter::UpdatedAt => threshold,
             Filter::CreatedAt => match (self.def.cursor, self.incremental()) {
                 // Shipping: created_at_min = cursor − lookback on incremental reads.
@@ -526,28 +588,20 @@ impl<'a> Run<'a> {
             (l, _) => l,
         };
         if !self.incremental() {
-            out.push_back(Window {
-                min: lower,
-                max: None,
-            });
-            return out;
+            return Windows::single(lower);
         }
-        let slice = self.ctx.config.slice;
-        let mut start = lower
+        let pos = lower
             .or(retention_edge)
             .unwrap_or(self.ctx.config.start_date);
-        let mut min = lower;
-        while start + slice < now {
-            let end = floor_secs(start + slice);
-            out.push_back(Window {
-                min,
-                max: Some(end),
-            });
-            min = Some(end);
-            start = end;
+        Windows {
+            pending: std::collections::VecDeque::new(),
+            next_min: lower,
+            pos,
+            size: self.ctx.config.slice,
+            now,
+            sliced: true,
+            done: false,
         }
-        out.push_back(Window { min, max: None });
-        out
     }
 
     /// Page-capped APIs with a created_at filter (Returns): when the first page
