@@ -30,6 +30,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,12 @@ def read_all(sandbox_url: str, binary: Path | None, image: str | None) -> list[d
     if errors:
         sys.exit(f"read reported errors: {json.dumps(errors)[:3000]}")
     return messages
+
+
+def utc(value: str) -> str:
+    """A record's cursor value as the connector writes state: UTC, whole seconds, Z."""
+    t = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return t.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def cursor_of(stream: str) -> str:
@@ -110,7 +117,7 @@ def main() -> int:
     if args.states:
         sample, abnormal = [], []
         for s in h.INCREMENTAL:
-            values = sorted(str(r["data"].get(cursor_of(s))) for r in by_stream[s] if r["data"].get(cursor_of(s)))
+            values = sorted(utc(r["data"][cursor_of(s)]) for r in by_stream[s] if r["data"].get(cursor_of(s)))
             median = values[len(values) // 2] if values else "2024-06-01T00:00:00Z"
             sample.append(state_message(s, median, stores))
             abnormal.append(state_message(s, FUTURE, stores))
