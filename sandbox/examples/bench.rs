@@ -15,7 +15,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// One GET; returns the body.
 fn get(r: &mut BufReader<TcpStream>, path: &str) -> Vec<u8> {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nas-api-key: {DEFAULT_API_KEY}\r\n\r\n");
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nas-api-key: {DEFAULT_API_KEY}\r\n\r\n");
     r.get_mut().write_all(req.as_bytes()).expect("write");
     let mut len = 0usize;
     loop {
@@ -25,10 +26,10 @@ fn get(r: &mut BufReader<TcpStream>, path: &str) -> Vec<u8> {
         if l.is_empty() {
             break;
         }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().expect("length");
-            }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse().expect("length");
         }
     }
     let mut body = vec![0; len];
@@ -71,18 +72,33 @@ fn main() {
         let head = &body[..body.len().min(1024)];
         let k = b"\"next_cursor\":\"";
         let i = find(head, k).expect("next_cursor") + k.len();
-        let j = i + head[i..].iter().position(|&b| b == b'"').expect("end of cursor");
+        let j = i + head[i..]
+            .iter()
+            .position(|&b| b == b'"')
+            .expect("end of cursor");
         let next = String::from_utf8_lossy(&head[i..j]).to_string();
         let t = find(head, b"\"total\":").expect("total") + 8;
-        let te = t + head[t..].iter().position(|&b| b == b',').expect("end of total");
-        let total: usize = String::from_utf8_lossy(&head[t..te]).parse().expect("total");
+        let te = t + head[t..]
+            .iter()
+            .position(|&b| b == b',')
+            .expect("end of total");
+        let total: usize = String::from_utf8_lossy(&head[t..te])
+            .parse()
+            .expect("total");
         // every page but the last holds 200 records
         walked += 1;
-        recs += if next.is_empty() { total - 200 * (walked - 1) } else { 200 };
+        recs += if next.is_empty() {
+            total - 200 * (walked - 1)
+        } else {
+            200
+        };
         if next.is_empty() {
             walked = 0;
         }
-        cursor = next.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+        cursor = next
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
     }
     let secs = start.elapsed().as_secs_f64();
     println!(

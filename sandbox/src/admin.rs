@@ -5,16 +5,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use bytes::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{Duration, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::RuntimeUpdate;
-use crate::handlers::{RETURNS_RETENTION_DAYS, TRACKING_RETENTION_DAYS, location_results, location_search};
+use crate::handlers::{
+    RETURNS_RETENTION_DAYS, TRACKING_RETENTION_DAYS, location_results, location_search,
+};
 use crate::params::Params;
 use crate::state::AppState;
 use crate::streams::StreamId;
@@ -39,17 +41,17 @@ pub struct AdvanceResult {
 }
 
 /// Parse an optional JSON body (no content type needed; empty body = defaults).
-fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Response> {
+fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| bad(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 pub async fn advance(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     let b: AdvanceBody = match json_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     if !(b.update_fraction.is_finite() && b.insert_fraction.is_finite())
         || b.update_fraction < 0.0
@@ -57,10 +59,14 @@ pub async fn advance(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     {
         return bad("fractions must be finite and >= 0".to_string());
     }
-    let secs = i64::try_from(b.seconds).unwrap_or(i64::MAX / 4).min(100 * 365 * 86_400);
+    let secs = i64::try_from(b.seconds)
+        .unwrap_or(i64::MAX / 4)
+        .min(100 * 365 * 86_400);
     st.offset_secs.fetch_add(secs, Ordering::SeqCst);
     let now = st.now();
-    let (updated, inserted) = st.data_mut().advance(now, b.update_fraction, b.insert_fraction);
+    let (updated, inserted) = st
+        .data_mut()
+        .advance(now, b.update_fraction, b.insert_fraction);
     Json(AdvanceResult {
         now: now.to_rfc3339_opts(SecondsFormat::Secs, true),
         updated,
@@ -107,7 +113,10 @@ pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Re
                     "created_at": r.str_field("created_at"),
                     "updated_at": r.str_field("updated_at"),
                 });
-                if matches!(stream, StreamId::Orders | StreamId::Products | StreamId::Fulfillments) {
+                if matches!(
+                    stream,
+                    StreamId::Orders | StreamId::Products | StreamId::Fulfillments
+                ) {
                     o["store_id"] = json!(r.store_id);
                 }
                 if stream == StreamId::Fulfillments {
@@ -136,7 +145,7 @@ pub async fn get_config(State(st): State<Arc<AppState>>) -> Response {
 pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     let update: RuntimeUpdate = match json_body(&body) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     if let Some(faults) = &update.faults {
         for f in faults {

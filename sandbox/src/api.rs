@@ -53,8 +53,12 @@ pub fn route(path: &str) -> Option<(Product, Option<StreamId>, &'static str)> {
             Some((Product::Commerce, s, dated(v).unwrap_or("")))
         }
         ["admin", "2022-01", "claims"] => Some((Product::Protection, Some(QueryClaims), "2022-01")),
-        ["admin", "2022-01", "coverages"] => Some((Product::Protection, Some(QueryCoverages), "2022-01")),
-        ["admin", "2022-01", "memberships"] => Some((Product::Members, Some(Memberships), "2022-01")),
+        ["admin", "2022-01", "coverages"] => {
+            Some((Product::Protection, Some(QueryCoverages), "2022-01"))
+        }
+        ["admin", "2022-01", "memberships"] => {
+            Some((Product::Members, Some(Memberships), "2022-01"))
+        }
         ["admin", "2022-01", "roles"] => Some((Product::Members, Some(Roles), "2022-01")),
         ["admin", ..] => Some((Product::Members, None, "")),
         ["postmen", "v3", rest @ ..] => {
@@ -102,7 +106,10 @@ fn respond(
             let first = bytes::Bytes::from(body).slice(..cut);
             let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
                 Ok(first),
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "sandbox fault: reset",
+                )),
             ];
             Body::from_stream(futures_util::stream::iter(chunks))
         }
@@ -110,7 +117,10 @@ fn respond(
     let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     if let BodyFault::Reset = body_fault {
         // announce the whole body, then break off half-way
         if let Ok(v) = HeaderValue::from_str(&full_len.to_string()) {
@@ -142,7 +152,12 @@ pub async fn handle(
     resp
 }
 
-async fn pipeline(st: &Arc<AppState>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
+async fn pipeline(
+    st: &Arc<AppState>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
     let settings = st.settings();
     if settings.latency_ms > 0 {
         tokio::time::sleep(StdDuration::from_millis(settings.latency_ms)).await;
@@ -153,7 +168,11 @@ async fn pipeline(st: &Arc<AppState>, method: &Method, uri: &Uri, headers: &Head
         return error_response(e, &[]);
     };
     let mut base_headers: Vec<(&'static str, String)> = Vec::new();
-    if matches!(product, Product::Tracking | Product::Commerce | Product::Returns) && !version.is_empty() {
+    if matches!(
+        product,
+        Product::Tracking | Product::Commerce | Product::Returns
+    ) && !version.is_empty()
+    {
         base_headers.push(("as-api-version", version.to_string()));
     }
     let plan = st.faults.plan(&settings.faults, path);
@@ -164,7 +183,11 @@ async fn pipeline(st: &Arc<AppState>, method: &Method, uri: &Uri, headers: &Head
         .and_then(|v| v.to_str().ok())
         .is_some_and(|k| k == st.api_key);
     if !key_ok || plan.pre == Some(PreFault::Unauthorized) {
-        let e = product.error(ErrKind::Unauthorized, default_message(ErrKind::Unauthorized), &[]);
+        let e = product.error(
+            ErrKind::Unauthorized,
+            default_message(ErrKind::Unauthorized),
+            &[],
+        );
         return error_response(e, &base_headers);
     }
     if settings.deny.contains(&product) {
@@ -180,7 +203,11 @@ async fn pipeline(st: &Arc<AppState>, method: &Method, uri: &Uri, headers: &Head
         return error_response(e, &base_headers);
     };
     if *method != Method::GET {
-        let e = product.error(ErrKind::NotFound, "The sandbox serves GET list endpoints only.", &[]);
+        let e = product.error(
+            ErrKind::NotFound,
+            "The sandbox serves GET list endpoints only.",
+            &[],
+        );
         return error_response(e, &base_headers);
     }
 
@@ -196,7 +223,11 @@ async fn pipeline(st: &Arc<AppState>, method: &Method, uri: &Uri, headers: &Head
         if !d.allowed {
             let mut h = base_headers.clone();
             h.extend(ratelimit::headers(product, &d, true));
-            let e = product.error(ErrKind::TooManyRequests, default_message(ErrKind::TooManyRequests), &[]);
+            let e = product.error(
+                ErrKind::TooManyRequests,
+                default_message(ErrKind::TooManyRequests),
+                &[],
+            );
             return error_response(e, &h);
         }
         ok_headers.extend(ratelimit::headers(product, &d, false));
@@ -220,7 +251,11 @@ async fn pipeline(st: &Arc<AppState>, method: &Method, uri: &Uri, headers: &Head
             if !h.iter().any(|(k, _)| *k == "retry-after") {
                 h.push(("retry-after", "1".to_string()));
             }
-            let e = product.error(ErrKind::TooManyRequests, default_message(ErrKind::TooManyRequests), &[]);
+            let e = product.error(
+                ErrKind::TooManyRequests,
+                default_message(ErrKind::TooManyRequests),
+                &[],
+            );
             return error_response(e, &h);
         }
         _ => {}

@@ -16,8 +16,16 @@ pub fn b64_encode(input: &[u8]) -> String {
         let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         out.push(ALPHABET[(n >> 18) as usize & 63] as char);
         out.push(ALPHABET[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { ALPHABET[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { ALPHABET[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            ALPHABET[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            ALPHABET[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -33,7 +41,7 @@ pub fn b64_decode(input: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8 & 0xFF);
+            out.push((acc >> bits) as u8);
         }
     }
     Some(out)
@@ -63,8 +71,13 @@ pub fn encode_keyset(k: &Keyset) -> String {
 pub fn decode_keyset(token: &str) -> Option<Keyset> {
     let raw = b64_decode(token)?;
     let w: Wire = serde_json::from_slice(&raw).ok()?;
-    let created_at = DateTime::parse_from_rfc3339(&w.created_at).ok()?.with_timezone(&Utc);
-    Some(Keyset { created_at, id: w.id })
+    let created_at = DateTime::parse_from_rfc3339(&w.created_at)
+        .ok()?
+        .with_timezone(&Utc);
+    Some(Keyset {
+        created_at,
+        id: w.id,
+    })
 }
 
 #[cfg(test)]

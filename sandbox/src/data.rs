@@ -73,8 +73,7 @@ pub struct Dataset {
 
 fn stream_seed(seed: u64, stream: StreamId) -> u64 {
     // splitmix64 of (seed, stream index)
-    let mut z = seed
-        .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(stream.index() as u64 + 1));
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(stream.index() as u64 + 1));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -91,7 +90,12 @@ impl Dataset {
         let ctx = Ctx {
             org_id: records::hex(&mut org_rng, 32),
         };
-        let count = |s: StreamId| counts.get(s.name()).copied().unwrap_or_else(|| s.default_count(records));
+        let count = |s: StreamId| {
+            counts
+                .get(s.name())
+                .copied()
+                .unwrap_or_else(|| s.default_count(records))
+        };
         let mut ds = Dataset {
             streams: vec![Vec::new(); StreamId::ALL.len()],
             store_ids: HashSet::new(),
@@ -149,9 +153,11 @@ impl Dataset {
                     for (i, oi) in plan.into_iter().enumerate() {
                         let (oid, sid, oc) = &orders[oi];
                         let room = (anchor - *oc).num_seconds().clamp(0, 5 * 86_400);
-                        let c = *oc + Duration::seconds(if room > 0 { rng.i64(0..=room) } else { 0 });
+                        let c =
+                            *oc + Duration::seconds(if room > 0 { rng.i64(0..=room) } else { 0 });
                         let uroom = (anchor - c).num_seconds().clamp(0, 10 * 86_400);
-                        let u = c + Duration::seconds(if uroom > 0 { rng.i64(0..=uroom) } else { 0 });
+                        let u =
+                            c + Duration::seconds(if uroom > 0 { rng.i64(0..=uroom) } else { 0 });
                         ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), Some(oid.clone()));
                     }
                 }
@@ -285,15 +291,15 @@ impl Dataset {
         };
         self.push_built(s, &mut rng, idx, now, now, store_id, order_id);
         // a freshly created record: its source timestamps are "now" too
-        if let Some(rec) = self.streams[s.index()].last_mut() {
-            if rec.source_created.is_some() {
-                rec.source_created = Some(now);
-                if let Some(v) = rec.value.get("updated_at").cloned() {
-                    rec.value["source_created_at"] = v.clone();
-                    rec.value["source_updated_at"] = v;
-                }
-                rec.reserialise();
+        if let Some(rec) = self.streams[s.index()].last_mut()
+            && rec.source_created.is_some()
+        {
+            rec.source_created = Some(now);
+            if let Some(v) = rec.value.get("updated_at").cloned() {
+                rec.value["source_created_at"] = v.clone();
+                rec.value["source_updated_at"] = v;
             }
+            rec.reserialise();
         }
         true
     }

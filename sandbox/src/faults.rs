@@ -171,12 +171,12 @@ impl FaultState {
         }
         {
             let mut b = lock(&self.bursts);
-            if let Some((status, left)) = b.get_mut(path) {
-                if *left > 0 {
-                    *left -= 1;
-                    plan.pre = Some(PreFault::Status(*status));
-                    return plan;
-                }
+            if let Some((status, left)) = b.get_mut(path)
+                && *left > 0
+            {
+                *left -= 1;
+                plan.pre = Some(PreFault::Status(*status));
+                return plan;
             }
         }
         {
@@ -234,7 +234,11 @@ impl FaultState {
     }
 
     pub fn pick(&self, n: usize) -> usize {
-        if n == 0 { 0 } else { lock(&self.rng).usize(..n) }
+        if n == 0 {
+            0
+        } else {
+            lock(&self.rng).usize(..n)
+        }
     }
 }
 

@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::codec::{Keyset, decode_keyset, encode_keyset};
 use crate::data::{Dataset, Record};
 use crate::faults::{FaultState, Plan, odd_version};
-use crate::records;
 use crate::params::{Params, bool_param, int_param, invalid, ts_param};
 use crate::products::{ApiError, ErrKind, Product, default_message};
+use crate::records;
 use crate::streams::StreamId;
 use crate::timefmt::{TsStyle, fmt_ts};
 
@@ -31,7 +31,8 @@ type Out = Result<Vec<u8>, ApiError>;
 
 /// `{"meta":M,"data":{PREFIX"key":[...]SUFFIX}}`
 fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &str) -> Vec<u8> {
-    let size: usize = recs.iter().map(|r| r.len() + 1).sum::<usize>() + prefix.len() + suffix.len() + 128;
+    let size: usize =
+        recs.iter().map(|r| r.len() + 1).sum::<usize>() + prefix.len() + suffix.len() + 128;
     let mut b = Vec::with_capacity(size);
     b.extend_from_slice(b"{\"meta\":");
     b.extend_from_slice(product.success_meta().as_bytes());
@@ -102,12 +103,17 @@ fn keyset_walk<'d>(
 }
 
 /// Next token after `page`, or the request's own token when the loop trap is on.
-fn next_token(req: &Req<'_>, current: Option<&str>, page: &[&Record], more: bool) -> (String, bool) {
-    if let Some(cur) = current {
-        if req.plan.repeat_cursor || req.faults.is_trapped(cur) {
-            req.faults.trap(cur);
-            return (cur.to_string(), true);
-        }
+fn next_token(
+    req: &Req<'_>,
+    current: Option<&str>,
+    page: &[&Record],
+    more: bool,
+) -> (String, bool) {
+    if let Some(cur) = current
+        && (req.plan.repeat_cursor || req.faults.is_trapped(cur))
+    {
+        req.faults.trap(cur);
+        return (cur.to_string(), true);
     }
     match (more, page.last()) {
         (true, Some(last)) => (
@@ -147,8 +153,12 @@ pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
                 && c <= cmax
                 && umin.is_none_or(|m| u >= m)
                 && umax.is_none_or(|m| u <= m)
-                && (slugs.is_empty() || r.str_field("slug").is_some_and(|s| slugs.iter().any(|x| x == s)))
-                && (tags.is_empty() || r.str_field("tag").is_some_and(|s| tags.iter().any(|x| x == s)))
+                && (slugs.is_empty()
+                    || r.str_field("slug")
+                        .is_some_and(|s| slugs.iter().any(|x| x == s)))
+                && (tags.is_empty()
+                    || r.str_field("tag")
+                        .is_some_and(|s| tags.iter().any(|x| x == s)))
         })
     } else {
         let slug = p.get("courier_slug").filter(|s| !s.is_empty());
@@ -162,7 +172,13 @@ pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
         "\"pagination\":{{\"total\":{total},\"next_cursor\":{},\"has_next_page\":{has_next}}},",
         js(&next)
     );
-    Ok(assemble(prod, &prefix, req.stream.data_key(), &page_bytes(&page, req), ""))
+    Ok(assemble(
+        prod,
+        &prefix,
+        req.stream.data_key(),
+        &page_bytes(&page, req),
+        "",
+    ))
 }
 
 /// Tracking couriers: `{total, couriers}`, no pagination.
@@ -174,12 +190,19 @@ pub fn tracking_couriers(ds: &Dataset, req: &Req<'_>) -> Out {
         .records(req.stream)
         .iter()
         .filter(|r| {
-            active.is_none_or(|a| !a || r.value.get("active").and_then(|v| v.as_bool()) == Some(true))
-                && (slugs.is_empty() || slugs.iter().any(|s| *s == r.key))
+            active
+                .is_none_or(|a| !a || r.value.get("active").and_then(|v| v.as_bool()) == Some(true))
+                && (slugs.is_empty() || slugs.contains(&r.key))
         })
         .collect();
     let prefix = format!("\"total\":{},", page.len());
-    Ok(assemble(Product::Tracking, &prefix, "couriers", &page_bytes(&page, req), ""))
+    Ok(assemble(
+        Product::Tracking,
+        &prefix,
+        "couriers",
+        &page_bytes(&page, req),
+        "",
+    ))
 }
 
 /// How a page-number API reports its position.
@@ -214,14 +237,25 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
     let prod = req.stream.product();
     let p = req.params;
     let page = int_param(p, prod, "page", 1, 1, spec.max_page)?;
-    let limit = int_param(p, prod, "limit", spec.default_limit, 1, Some(spec.max_limit))?;
+    let limit = int_param(
+        p,
+        prod,
+        "limit",
+        spec.default_limit,
+        1,
+        Some(spec.max_limit),
+    )?;
     let total = matched.len() as u64;
     let start = (page - 1).saturating_mul(limit);
     let (rows, mut has_next, mut total_shown): (Vec<&Record>, bool, u64) = if start >= total {
         (Vec::new(), false, total)
     } else {
         let end = (start + limit).min(total);
-        (matched[start as usize..end as usize].to_vec(), end < total, total)
+        (
+            matched[start as usize..end as usize].to_vec(),
+            end < total,
+            total,
+        )
     };
     let rows = if req.plan.repeat_cursor {
         // loop trap: "there is more" but the page is empty
@@ -235,16 +269,26 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
         PageInfo::TotalAndNext => format!(
             "\"pagination\":{{\"total\":{total_shown},\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}"
         ),
-        PageInfo::Total => format!("\"pagination\":{{\"page\":{page},\"limit\":{limit},\"total\":{total_shown}}}"),
+        PageInfo::Total => {
+            format!("\"pagination\":{{\"page\":{page},\"limit\":{limit},\"total\":{total_shown}}}")
+        }
         PageInfo::Next => {
-            format!("\"pagination\":{{\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}")
+            format!(
+                "\"pagination\":{{\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}"
+            )
         }
     };
     let mut suffix = format!(",{pagination}");
     if let Some(ps) = spec.parameter_string {
         suffix.push_str(&format!(",\"parameter_string\":{}", js(&ps(page, limit))));
     }
-    Ok(assemble(prod, "", req.stream.data_key(), &page_bytes(&rows, req), &suffix))
+    Ok(assemble(
+        prod,
+        "",
+        req.stream.data_key(),
+        &page_bytes(&rows, req),
+        &suffix,
+    ))
 }
 
 /// Returns `GET /returns`: page/limit, created_at window within the last 365 days.
@@ -275,8 +319,18 @@ pub fn returns(ds: &Dataset, req: &Req<'_>) -> Out {
 
 /// Returns `GET /item-tags`: the whole list, no pagination.
 pub fn item_tags(ds: &Dataset, req: &Req<'_>) -> Out {
-    let page: Vec<&Record> = ds.records(req.stream).iter().filter(|r| r.created.is_some_and(|c| c <= req.now)).collect();
-    Ok(assemble(Product::Returns, "", "item_tags", &page_bytes(&page, req), ""))
+    let page: Vec<&Record> = ds
+        .records(req.stream)
+        .iter()
+        .filter(|r| r.created.is_some_and(|c| c <= req.now))
+        .collect();
+    Ok(assemble(
+        Product::Returns,
+        "",
+        "item_tags",
+        &page_bytes(&page, req),
+        "",
+    ))
 }
 
 /// Protection claims/coverages: page ≤ 1000, limit ≤ 20.
@@ -290,7 +344,10 @@ pub fn protection(ds: &Dataset, req: &Req<'_>) -> Out {
     let matched: Vec<&Record> = ds
         .records(req.stream)
         .iter()
-        .filter(|r| r.created.is_some_and(|c| c <= req.now) && want.is_none_or(|w| r.str_field(field) == Some(w)))
+        .filter(|r| {
+            r.created.is_some_and(|c| c <= req.now)
+                && want.is_none_or(|w| r.str_field(field) == Some(w))
+        })
         .collect();
     let spec = PageSpec {
         default_limit: 20,
@@ -328,20 +385,26 @@ pub fn stores(ds: &Dataset, req: &Req<'_>) -> Out {
     let matched: Vec<&Record> = ds
         .records(req.stream)
         .iter()
-        .filter(|r| r.created.is_some_and(|c| c <= req.now) && (ids.is_empty() || ids.contains(&r.key)))
+        .filter(|r| {
+            r.created.is_some_and(|c| c <= req.now) && (ids.is_empty() || ids.contains(&r.key))
+        })
         .collect();
     paged(req, &COMMERCE_PAGES, matched)
 }
 
 /// The `as-store-id` rules: missing → 412/41201, unknown → 412/41204.
 fn store_id<'a>(ds: &Dataset, req: &Req<'a>) -> Result<&'a str, ApiError> {
-    let sid = req.store_header.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
-        Product::Commerce.error(
-            ErrKind::StoreIdMissing,
-            default_message(ErrKind::StoreIdMissing),
-            &[("as-store-id", "as-store-id header is required".to_string())],
-        )
-    })?;
+    let sid = req
+        .store_header
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Product::Commerce.error(
+                ErrKind::StoreIdMissing,
+                default_message(ErrKind::StoreIdMissing),
+                &[("as-store-id", "as-store-id header is required".to_string())],
+            )
+        })?;
     if !ds.store_ids.contains(sid) {
         return Err(Product::Commerce.error(
             ErrKind::StoreNotFound,
@@ -356,7 +419,8 @@ fn store_id<'a>(ds: &Dataset, req: &Req<'a>) -> Result<&'a str, ApiError> {
 pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
     let sid = store_id(ds, req)?;
     let p = req.params;
-    let in_store = |r: &&Record| r.store_id.as_deref() == Some(sid) && r.created.is_some_and(|c| c <= req.now);
+    let in_store =
+        |r: &&Record| r.store_id.as_deref() == Some(sid) && r.created.is_some_and(|c| c <= req.now);
     let matched: Vec<&Record> = match req.stream {
         StreamId::Orders => {
             let ids = ids_filter(req, "ids[]", 50)?;
@@ -372,8 +436,16 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                 "+source_created_at" => v.reverse(),
                 "-source_updated_at" | "+source_updated_at" => {
                     v.sort_by(|a, b| {
-                        let ka = (a.str_field("source_updated_at").and_then(crate::timefmt::parse_any), &a.key);
-                        let kb = (b.str_field("source_updated_at").and_then(crate::timefmt::parse_any), &b.key);
+                        let ka = (
+                            a.str_field("source_updated_at")
+                                .and_then(crate::timefmt::parse_any),
+                            &a.key,
+                        );
+                        let kb = (
+                            b.str_field("source_updated_at")
+                                .and_then(crate::timefmt::parse_any),
+                            &b.key,
+                        );
                         kb.cmp(&ka)
                     });
                     if sort.starts_with('+') {
@@ -384,7 +456,9 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                     return Err(invalid(
                         Product::Commerce,
                         "sort",
-                        format!("sort {other:?} must be one of -source_created_at, +source_created_at, -source_updated_at, +source_updated_at"),
+                        format!(
+                            "sort {other:?} must be one of -source_created_at, +source_created_at, -source_updated_at, +source_updated_at"
+                        ),
                     ));
                 }
             }
@@ -399,8 +473,12 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                 .filter(in_store)
                 .filter(|r| {
                     (ids.is_empty() || ids.contains(&r.key))
-                        && (slugs.is_empty() || r.str_field("slug").is_some_and(|s| slugs.iter().any(|x| x == s)))
-                        && published.is_none_or(|b| r.value.get("published").and_then(|v| v.as_bool()) == Some(b))
+                        && (slugs.is_empty()
+                            || r.str_field("slug")
+                                .is_some_and(|s| slugs.iter().any(|x| x == s)))
+                        && published.is_none_or(|b| {
+                            r.value.get("published").and_then(|v| v.as_bool()) == Some(b)
+                        })
                 })
                 .collect()
         }
@@ -412,14 +490,20 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                     return Err(Product::Commerce.error(
                         ErrKind::MissingParameter,
                         default_message(ErrKind::MissingParameter),
-                        &[("order_id", "one of order_id or ids[] is required".to_string())],
+                        &[(
+                            "order_id",
+                            "one of order_id or ids[] is required".to_string(),
+                        )],
                     ));
                 }
                 (Some(_), false) => {
                     return Err(Product::Commerce.error(
                         ErrKind::BadRequest,
                         "Only one of order_id or ids[] may be sent.",
-                        &[("order_id", "send either order_id or ids[], not both".to_string())],
+                        &[(
+                            "order_id",
+                            "send either order_id or ids[], not both".to_string(),
+                        )],
                     ));
                 }
                 _ => {}
@@ -444,7 +528,13 @@ pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
         .records(req.stream)
         .iter()
         .filter(|r| {
-            email.is_none_or(|e| r.value.get("account").and_then(|a| a.get("email")).and_then(|v| v.as_str()) == Some(e))
+            email.is_none_or(|e| {
+                r.value
+                    .get("account")
+                    .and_then(|a| a.get("email"))
+                    .and_then(|v| v.as_str())
+                    == Some(e)
+            })
         })
         .collect();
     let spec = PageSpec {
@@ -460,7 +550,13 @@ pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
 /// Members `GET /roles`: no pagination.
 pub fn roles(ds: &Dataset, req: &Req<'_>) -> Out {
     let page: Vec<&Record> = ds.records(req.stream).iter().collect();
-    Ok(assemble(Product::Members, "", "roles", &page_bytes(&page, req), ",\"parameter_string\":\"\""))
+    Ok(assemble(
+        Product::Members,
+        "",
+        "roles",
+        &page_bytes(&page, req),
+        ",\"parameter_string\":\"\"",
+    ))
 }
 
 /// Shipping lists with `next_token`, `limit` (1–100, default 20) and the created window.
@@ -497,13 +593,25 @@ pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
             js(&fmt_ts(hi, TsStyle::Plus00))
         ));
     }
-    Ok(assemble(prod, &prefix, req.stream.data_key(), &page_bytes(&page, req), ""))
+    Ok(assemble(
+        prod,
+        &prefix,
+        req.stream.data_key(),
+        &page_bytes(&page, req),
+        "",
+    ))
 }
 
 /// Shipping `GET /couriers`: the whole list.
 pub fn shipping_couriers(ds: &Dataset, req: &Req<'_>) -> Out {
     let page: Vec<&Record> = ds.records(req.stream).iter().collect();
-    Ok(assemble(Product::Shipping, "", "couriers", &page_bytes(&page, req), ""))
+    Ok(assemble(
+        Product::Shipping,
+        "",
+        "couriers",
+        &page_bytes(&page, req),
+        "",
+    ))
 }
 
 /// The inputs of a carrier location search, validated.
@@ -528,7 +636,11 @@ fn fnv(parts: &[&str], seed: u64) -> u64 {
 }
 
 /// `slug` and `country` (ISO alpha-3) are required, plus `postal_code` or `city`.
-pub fn location_search(p: &Params, seed: u64, per_search: usize) -> Result<LocationSearch, ApiError> {
+pub fn location_search(
+    p: &Params,
+    seed: u64,
+    per_search: usize,
+) -> Result<LocationSearch, ApiError> {
     let prod = Product::Shipping;
     let get = |n: &str| p.get(n).map(str::trim).filter(|s| !s.is_empty());
     let missing = |n: &str| {
@@ -541,7 +653,11 @@ pub fn location_search(p: &Params, seed: u64, per_search: usize) -> Result<Locat
     let slug = get("slug").ok_or_else(|| missing("slug"))?;
     let country = get("country").ok_or_else(|| missing("country"))?;
     if country.len() != 3 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(invalid(prod, "country", "country must be ISO 3166-1 alpha-3".to_string()));
+        return Err(invalid(
+            prod,
+            "country",
+            "country must be ISO 3166-1 alpha-3".to_string(),
+        ));
     }
     let postal = get("postal_code");
     let city = get("city");
@@ -551,12 +667,26 @@ pub fn location_search(p: &Params, seed: u64, per_search: usize) -> Result<Locat
     let count = int_param(p, prod, "count", per_search as u64, 1, Some(50))? as usize;
     let unit = get("distance_unit").unwrap_or("km");
     if unit != "km" && unit != "mi" {
-        return Err(invalid(prod, "distance_unit", "distance_unit must be km or mi".to_string()));
+        return Err(invalid(
+            prod,
+            "distance_unit",
+            "distance_unit must be km or mi".to_string(),
+        ));
     }
     let street = get("street").unwrap_or("");
     let state = get("state").unwrap_or("");
     Ok(LocationSearch {
-        seed: fnv(&[slug, country, postal.unwrap_or(""), city.unwrap_or(""), state, street], seed),
+        seed: fnv(
+            &[
+                slug,
+                country,
+                postal.unwrap_or(""),
+                city.unwrap_or(""),
+                state,
+                street,
+            ],
+            seed,
+        ),
         slug: slug.to_string(),
         country: country.to_string(),
         city: city.unwrap_or("").to_string(),

@@ -19,11 +19,11 @@ mod codec;
 pub mod config;
 mod data;
 pub mod faults;
-mod records;
 mod handlers;
 mod params;
 pub mod products;
 mod ratelimit;
+mod records;
 mod state;
 mod stats;
 pub mod streams;
@@ -87,7 +87,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/__sandbox/truth", get(admin::truth))
         .route("/__sandbox/stats", get(admin::stats))
         .route("/__sandbox/stats/reset", post(admin::stats_reset))
-        .route("/__sandbox/config", get(admin::get_config).post(admin::set_config))
+        .route(
+            "/__sandbox/config",
+            get(admin::get_config).post(admin::set_config),
+        )
         .fallback(api::handle)
         .with_state(state)
 }

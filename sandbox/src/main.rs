@@ -8,7 +8,10 @@ use aftership_sandbox::{DEFAULT_API_KEY, FaultSpec, Product, Sandbox, SandboxCon
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(name = "aftership-sandbox", about = "A faithful local AfterShip API for tests, demos and benchmarks")]
+#[command(
+    name = "aftership-sandbox",
+    about = "A faithful local AfterShip API for tests, demos and benchmarks"
+)]
 struct Cli {
     /// Port on 127.0.0.1 (0 = any free port)
     #[arg(long, default_value_t = 0)]
@@ -48,7 +51,9 @@ fn parse_product(s: &str) -> Result<Product, String> {
 }
 
 fn parse_count(s: &str) -> Result<(String, usize), String> {
-    let (k, v) = s.split_once('=').ok_or_else(|| format!("{s:?} is not STREAM=N"))?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not STREAM=N"))?;
     if StreamId::parse(k).is_none() {
         return Err(format!("unknown stream {k:?}"));
     }

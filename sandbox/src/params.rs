@@ -71,7 +71,11 @@ pub fn int_param(
 }
 
 /// An ISO 8601 date-time parameter (offset required, `+` URL-encoded).
-pub fn ts_param(p: &Params, product: Product, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub fn ts_param(
+    p: &Params,
+    product: Product,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
     match p.get(name) {
         None => Ok(None),
         Some("") => Ok(None),
@@ -90,6 +94,10 @@ pub fn bool_param(p: &Params, product: Product, name: &str) -> Result<Option<boo
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(invalid(product, name, format!("{name} must be true or false"))),
+        Some(_) => Err(invalid(
+            product,
+            name,
+            format!("{name} must be true or false"),
+        )),
     }
 }

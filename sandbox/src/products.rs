@@ -49,7 +49,9 @@ impl Product {
     ];
 
     pub fn parse(s: &str) -> Option<Product> {
-        Product::ALL.into_iter().find(|p| p.name() == s.trim().to_ascii_lowercase())
+        Product::ALL
+            .into_iter()
+            .find(|p| p.name() == s.trim().to_ascii_lowercase())
     }
 
     pub fn name(self) -> &'static str {
@@ -107,7 +109,10 @@ impl Product {
                 "data": {}
             }),
         };
-        ApiError { status, body: body.to_string() }
+        ApiError {
+            status,
+            body: body.to_string(),
+        }
     }
 
     /// (HTTP status, meta.code, meta.type) of an error kind in this product's dialect.
@@ -176,8 +181,12 @@ pub fn default_message(kind: ErrKind) -> &'static str {
         ErrKind::BadRequest => "The request was invalid or cannot be otherwise served.",
         ErrKind::MissingParameter => "Missing required parameters.",
         ErrKind::Unauthorized => "The API key is invalid.",
-        ErrKind::Forbidden => "The request is understood, but it has been refused or access is not allowed.",
-        ErrKind::NotFound => "The requested URI is invalid or the specified resource does not exist.",
+        ErrKind::Forbidden => {
+            "The request is understood, but it has been refused or access is not allowed."
+        }
+        ErrKind::NotFound => {
+            "The requested URI is invalid or the specified resource does not exist."
+        }
         ErrKind::StoreIdMissing => "Invalid as-store-id or date header value.",
         ErrKind::StoreNotFound => "The store could not be found.",
         ErrKind::Unprocessable => "Invalid request parameters.",

@@ -55,17 +55,87 @@ pub const COURIERS: &[(&str, &str)] = &[
 
 /// (alpha-3, country name, state, city, postal code, street)
 pub const PLACES: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("USA", "United States", "CA", "Los Angeles", "90001", "1200 Wilshire Blvd"),
-    ("USA", "United States", "NY", "New York", "10001", "350 5th Ave"),
-    ("GBR", "United Kingdom", "England", "London", "EC1A 1BB", "1 St Martin's Le Grand"),
-    ("CHN", "China", "Guangdong", "Shenzhen", "518000", "88 Shennan Blvd"),
-    ("HKG", "Hong Kong", "Kowloon", "Kowloon Bay", "999077", "8 Wang Hoi Rd"),
-    ("DEU", "Germany", "Berlin", "Berlin", "10115", "Invalidenstraße 117"),
-    ("FRA", "France", "Île-de-France", "Paris", "75001", "12 Rue de Rivoli"),
+    (
+        "USA",
+        "United States",
+        "CA",
+        "Los Angeles",
+        "90001",
+        "1200 Wilshire Blvd",
+    ),
+    (
+        "USA",
+        "United States",
+        "NY",
+        "New York",
+        "10001",
+        "350 5th Ave",
+    ),
+    (
+        "GBR",
+        "United Kingdom",
+        "England",
+        "London",
+        "EC1A 1BB",
+        "1 St Martin's Le Grand",
+    ),
+    (
+        "CHN",
+        "China",
+        "Guangdong",
+        "Shenzhen",
+        "518000",
+        "88 Shennan Blvd",
+    ),
+    (
+        "HKG",
+        "Hong Kong",
+        "Kowloon",
+        "Kowloon Bay",
+        "999077",
+        "8 Wang Hoi Rd",
+    ),
+    (
+        "DEU",
+        "Germany",
+        "Berlin",
+        "Berlin",
+        "10115",
+        "Invalidenstraße 117",
+    ),
+    (
+        "FRA",
+        "France",
+        "Île-de-France",
+        "Paris",
+        "75001",
+        "12 Rue de Rivoli",
+    ),
     ("AUS", "Australia", "NSW", "Sydney", "2000", "200 George St"),
-    ("CAN", "Canada", "ON", "Toronto", "M5H 2N2", "100 Queen St W"),
-    ("JPN", "Japan", "Tokyo", "Chiyoda", "100-0001", "1-1 Chiyoda"),
-    ("SGP", "Singapore", "Singapore", "Singapore", "018989", "10 Marina Blvd"),
+    (
+        "CAN",
+        "Canada",
+        "ON",
+        "Toronto",
+        "M5H 2N2",
+        "100 Queen St W",
+    ),
+    (
+        "JPN",
+        "Japan",
+        "Tokyo",
+        "Chiyoda",
+        "100-0001",
+        "1-1 Chiyoda",
+    ),
+    (
+        "SGP",
+        "Singapore",
+        "Singapore",
+        "Singapore",
+        "018989",
+        "10 Marina Blvd",
+    ),
 ];
 
 const FIRST: &[&str] = &[
@@ -212,7 +282,8 @@ fn address_commerce(rng: &mut Rng, with_coord: bool) -> Value {
         "phone": phone(rng),
     });
     if with_coord {
-        a["coordinate"] = json!({"latitude": rng.f64() * 120.0 - 60.0, "longitude": rng.f64() * 340.0 - 170.0});
+        a["coordinate"] =
+            json!({"latitude": rng.f64() * 120.0 - 60.0, "longitude": rng.f64() * 340.0 - 170.0});
     }
     a
 }
@@ -517,7 +588,11 @@ fn tracking(
     let tag_i = rng.usize(..TAGS.len());
     let tag = TAGS[tag_i];
     let (f, l, e) = person(rng);
-    let tn = format!("{}{}", pick(rng, &["1Z", "94", "LX", "RR", "SF"]), rng.u64(1_000_000_000..9_999_999_999));
+    let tn = format!(
+        "{}{}",
+        pick(rng, &["1Z", "94", "LX", "RR", "SF"]),
+        rng.u64(1_000_000_000..9_999_999_999)
+    );
     let n_cp = rng.usize(0..=4);
     let checkpoints: Vec<Value> = (0..n_cp)
         .map(|k| {
@@ -671,7 +746,10 @@ fn courier(rng: &mut Rng, idx: usize) -> Built {
 fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: String) -> Built {
     let id = uid(rng, idx);
     let cur = pick(rng, &["USD", "EUR", "GBP"]);
-    let status = pick(rng, &["submitted", "approved", "done", "rejected", "expired"]);
+    let status = pick(
+        rng,
+        &["submitted", "approved", "done", "rejected", "expired"],
+    );
     let approved = matches!(status, "approved" | "done");
     let later = |h: i64| fmt_ts(created + Duration::hours(h), TsStyle::Zulu);
     let (_, _, e) = person(rng);
@@ -754,7 +832,10 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
 fn claim(rng: &mut Rng, idx: usize, c: String, u: String) -> Built {
     let id = uid(rng, idx);
     let cur = "USD";
-    let status = pick(rng, &["submitted", "in_review", "approved", "rejected", "resolved"]);
+    let status = pick(
+        rng,
+        &["submitted", "in_review", "approved", "rejected", "resolved"],
+    );
     let value = json!({
         "id": id,
         "number": format!("CLM-{}", 200_000 + idx),
@@ -845,7 +926,7 @@ fn store(
     c: String,
     u: String,
 ) -> Built {
-    let id = if idx % 3 == 0 {
+    let id = if idx.is_multiple_of(3) {
         uid(rng, idx)
     } else {
         format!("store-{}-{idx}", hex(rng, 6))
@@ -1086,7 +1167,14 @@ fn label(rng: &mut Rng, idx: usize, created: DateTime<Utc>, c: String, u: String
     let id = uuid(rng, idx);
     let status = pick(
         rng,
-        &["created", "created", "created", "cancelled", "manifested", "failed"],
+        &[
+            "created",
+            "created",
+            "created",
+            "cancelled",
+            "manifested",
+            "failed",
+        ],
     );
     let tn = format!("{}", rng.u64(100_000_000_000..999_999_999_999));
     let day = fmt_date(created);
@@ -1154,7 +1242,14 @@ fn shipping_courier(rng: &mut Rng, idx: usize) -> Built {
 }
 
 /// The carrier location search: a deterministic list derived from the search inputs.
-pub fn locations(search_seed: u64, slug: &str, country: &str, city: &str, n: usize, unit: &str) -> Vec<Value> {
+pub fn locations(
+    search_seed: u64,
+    slug: &str,
+    country: &str,
+    city: &str,
+    n: usize,
+    unit: &str,
+) -> Vec<Value> {
     let mut rng = Rng::with_seed(search_seed);
     (0..n)
         .map(|i| {
@@ -1190,13 +1285,21 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
     v["updated_at"] = Value::from(ts.clone());
     let rotate = |v: &mut Value, field: &str, values: &[&str]| {
         let cur = v.get(field).and_then(Value::as_str).unwrap_or("");
-        let pos = values.iter().position(|x| *x == cur).map(|p| p + 1).unwrap_or(0);
+        let pos = values
+            .iter()
+            .position(|x| *x == cur)
+            .map(|p| p + 1)
+            .unwrap_or(0);
         v[field] = Value::from(values[pos % values.len()]);
     };
     use StreamId::*;
     match stream {
         Trackings => {
-            rotate(v, "tag", &["InfoReceived", "InTransit", "OutForDelivery", "Delivered"]);
+            rotate(
+                v,
+                "tag",
+                &["InfoReceived", "InTransit", "OutForDelivery", "Delivered"],
+            );
             let tag = v["tag"].as_str().unwrap_or("InTransit").to_string();
             v["subtag"] = Value::from(format!("{tag}_001"));
             v["subtag_message"] = Value::from(tag);
@@ -1206,14 +1309,22 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
         CourierConnections => {
             v["credentials"]["api_key"] = Value::from(hex(rng, 20));
         }
-        QueryClaims => rotate(v, "status", &["submitted", "in_review", "approved", "resolved"]),
+        QueryClaims => rotate(
+            v,
+            "status",
+            &["submitted", "in_review", "approved", "resolved"],
+        ),
         QueryCoverages => rotate(v, "status", &["activated", "claimed", "expired"]),
         Stores => {
             v["description"] = Value::from(format!("An online store (rev {})", hex(rng, 4)));
             v["source_updated_at"] = Value::from(ts);
         }
         Orders => {
-            rotate(v, "fulfillment_status", &["unfulfilled", "partially_fulfilled", "fulfilled"]);
+            rotate(
+                v,
+                "fulfillment_status",
+                &["unfulfilled", "partially_fulfilled", "fulfilled"],
+            );
             v["source_updated_at"] = Value::from(ts);
         }
         Products => {

@@ -11,7 +11,9 @@ use common::*;
 use serde_json::{Value, json};
 
 fn parse(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 #[tokio::test]
@@ -19,23 +21,41 @@ async fn advance_updates_inserts_and_truth_follows() {
     let t = start_default().await;
     let before: BTreeMap<String, Vec<Value>> = {
         let mut m = BTreeMap::new();
-        for s in ["trackings", "orders", "fulfillments", "shipping_labels", "item_returns", "memberships"] {
+        for s in [
+            "trackings",
+            "orders",
+            "fulfillments",
+            "shipping_labels",
+            "item_returns",
+            "memberships",
+        ] {
             m.insert(s.to_string(), t.truth(s).await);
         }
         m
     };
     let res = t
-        .post("/__sandbox/advance", json!({"seconds": 7200, "update_fraction": 0.1, "insert_fraction": 0.05}))
+        .post(
+            "/__sandbox/advance",
+            json!({"seconds": 7200, "update_fraction": 0.1, "insert_fraction": 0.05}),
+        )
         .await;
     let now = parse(&res["now"]);
-    assert!((now - Utc::now() - Duration::seconds(7200)).num_seconds().abs() <= 5);
+    assert!(
+        (now - Utc::now() - Duration::seconds(7200))
+            .num_seconds()
+            .abs()
+            <= 5
+    );
     let n_tr = before["trackings"].len();
     // counts are ceil(fraction * all records of the stream), not only the visible ones
     let up = res["updated"]["trackings"].as_u64().unwrap() as usize;
     let ins = res["inserted"]["trackings"].as_u64().unwrap() as usize;
     assert_eq!(up, (0.1f64 * 1000.0).ceil() as usize);
     assert_eq!(ins, 50);
-    assert!(res["updated"].get("item_returns").is_none(), "returns have no updated_at");
+    assert!(
+        res["updated"].get("item_returns").is_none(),
+        "returns have no updated_at"
+    );
     assert!(res["inserted"]["item_returns"].as_u64().unwrap() > 0);
     assert!(res["updated"].get("memberships").is_none());
     assert!(res["inserted"].get("memberships").is_none());
@@ -43,8 +63,14 @@ async fn advance_updates_inserts_and_truth_follows() {
     let after = t.truth("trackings").await;
     assert!(after.len() >= n_tr.saturating_sub(5) + ins - 5);
     // records touched at the new "now"
-    let fresh: Vec<&Value> = after.iter().filter(|r| (parse(&r["updated_at"]) - now).num_seconds().abs() <= 1).collect();
-    let fresh_created = fresh.iter().filter(|r| (parse(&r["created_at"]) - now).num_seconds().abs() <= 1).count();
+    let fresh: Vec<&Value> = after
+        .iter()
+        .filter(|r| (parse(&r["updated_at"]) - now).num_seconds().abs() <= 1)
+        .collect();
+    let fresh_created = fresh
+        .iter()
+        .filter(|r| (parse(&r["created_at"]) - now).num_seconds().abs() <= 1)
+        .count();
     assert_eq!(fresh_created, ins);
     assert!(fresh.len() > ins, "some updates of visible records");
     for r in &after {
@@ -62,12 +88,18 @@ async fn advance_updates_inserts_and_truth_follows() {
         };
         let r = t.get(&p).await;
         add_ids(&mut seen, &r.body["data"]["trackings"], "id");
-        cursor = r.body["data"]["pagination"]["next_cursor"].as_str().unwrap().to_string();
+        cursor = r.body["data"]["pagination"]["next_cursor"]
+            .as_str()
+            .unwrap()
+            .to_string();
         if cursor.is_empty() {
             break;
         }
     }
-    let want: HashSet<String> = fresh.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    let want: HashSet<String> = fresh
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(seen, want);
     // commerce children went into existing stores / orders
     let stores: HashSet<String> = t.truth_ids("stores").await.into_iter().collect();
@@ -85,16 +117,27 @@ async fn advance_updates_inserts_and_truth_follows() {
     // a changed record shows a changed visible field
     let changed = after
         .iter()
-        .find(|r| (parse(&r["updated_at"]) - now).num_seconds().abs() <= 1 && parse(&r["created_at"]) < now - Duration::hours(3))
+        .find(|r| {
+            (parse(&r["updated_at"]) - now).num_seconds().abs() <= 1
+                && parse(&r["created_at"]) < now - Duration::hours(3)
+        })
         .expect("an updated old tracking");
-    let old = before["trackings"].iter().find(|r| r["id"] == changed["id"]).expect("was there before");
+    let old = before["trackings"]
+        .iter()
+        .find(|r| r["id"] == changed["id"])
+        .expect("was there before");
     assert_ne!(old["updated_at"], changed["updated_at"]);
     // time alone moves the retention window
-    let res = t.post("/__sandbox/advance", json!({"seconds": 60 * 86_400})).await;
+    let res = t
+        .post("/__sandbox/advance", json!({"seconds": 60 * 86_400}))
+        .await;
     assert!(res["updated"].as_object().unwrap().is_empty());
     assert!(t.truth("trackings").await.len() < after.len());
     let labels = t.truth("shipping_labels").await;
-    assert!(labels.len() >= before["shipping_labels"].len(), "shipping keeps everything");
+    assert!(
+        labels.len() >= before["shipping_labels"].len(),
+        "shipping keeps everything"
+    );
 }
 
 #[tokio::test]
@@ -139,7 +182,10 @@ async fn same_seed_same_bytes() {
         "/admin/2022-01/coverages?page=3".to_string(),
         "/commerce/2025-07/stores".to_string(),
         "/admin/2022-01/memberships".to_string(),
-        format!("/postmen/v3/labels?limit=100&created_at_min={since}&created_at_max={}", enc("2026-11-01T00:00:00Z")),
+        format!(
+            "/postmen/v3/labels?limit=100&created_at_min={since}&created_at_max={}",
+            enc("2026-11-01T00:00:00Z")
+        ),
         "/postmen/v3/locations?slug=dhl&country=DEU&city=Berlin".to_string(),
     ];
     let mut differs = 0;
@@ -160,19 +206,43 @@ async fn same_seed_same_bytes() {
 #[test]
 fn cli_prints_base_url_first_and_serves() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
-        .args(["--port", "0", "--seed", "3", "--records", "200", "--no-rate-limit", "--count", "stores=4", "--deny", "members", "--fault", "odd-record:0.5"])
+        .args([
+            "--port",
+            "0",
+            "--seed",
+            "3",
+            "--records",
+            "200",
+            "--no-rate-limit",
+            "--count",
+            "stores=4",
+            "--deny",
+            "members",
+            "--fault",
+            "odd-record:0.5",
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("spawn cli");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line.trim().to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let addr = url.trim_start_matches("http://");
-    let body = raw_get(addr, "/commerce/2025-07/stores?limit=50", Some(aftership_sandbox::DEFAULT_API_KEY));
+    let body = raw_get(
+        addr,
+        "/commerce/2025-07/stores?limit=50",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["data"]["stores"].as_array().unwrap().len(), 4);
-    let body = raw_get(addr, "/admin/2022-01/roles", Some(aftership_sandbox::DEFAULT_API_KEY));
+    let body = raw_get(
+        addr,
+        "/admin/2022-01/roles",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
     assert!(body.contains("\"code\":403"));
     let cfg = raw_get(addr, "/__sandbox/config", None);
     assert!(cfg.contains("odd-record"));
@@ -183,11 +253,19 @@ fn cli_prints_base_url_first_and_serves() {
 /// A plain HTTP/1.1 GET over std's TcpStream (no async runtime needed).
 fn raw_get(addr: &str, path: &str, key: Option<&str>) -> String {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let key = key.map(|k| format!("as-api-key: {k}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{key}Connection: close\r\n\r\n").unwrap();
+    let key = key
+        .map(|k| format!("as-api-key: {k}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{key}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -198,7 +276,11 @@ fn blocking_start_for_plain_tests() {
     })
     .unwrap();
     let addr = sb.base_url().trim_start_matches("http://").to_string();
-    let body = raw_get(&addr, "/tracking/2025-07/couriers", Some(aftership_sandbox::DEFAULT_API_KEY));
+    let body = raw_get(
+        &addr,
+        "/tracking/2025-07/couriers",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
     assert!(body.contains("\"couriers\""));
     let body = raw_get(&addr, "/__sandbox/truth?stream=trackings", None);
     assert!(body.contains("\"records\""));

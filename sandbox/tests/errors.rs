@@ -37,7 +37,12 @@ async fn success_envelopes_per_product() {
     }
     let r = t.get("/tracking/2025-07/trackings").await;
     assert_eq!(r.headers["as-api-version"], "2025-07");
-    assert!(r.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
 }
 
 #[tokio::test]
@@ -48,9 +53,20 @@ async fn unauthorized_and_forbidden_in_each_envelope() {
         ..SandboxConfig::default()
     })
     .await;
-    let codes = [(401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401)];
+    let codes = [
+        (401, 401),
+        (401, 401),
+        (401, 401),
+        (401, 401),
+        (401, 401),
+        (401, 401),
+    ];
     for ((name, path), (status, code)) in ONE_PER_PRODUCT.iter().zip(codes) {
-        for hdr in [vec![], vec![("as-api-key", "wrong")], vec![("aftership-api-key", aftership_sandbox::DEFAULT_API_KEY)]] {
+        for hdr in [
+            vec![],
+            vec![("as-api-key", "wrong")],
+            vec![("aftership-api-key", aftership_sandbox::DEFAULT_API_KEY)],
+        ] {
             let r = t.get_h(path, &hdr).await;
             assert_eq!(r.status, status, "{name}");
             assert_eq!(r.body["meta"]["code"], code, "{name}");
@@ -71,7 +87,10 @@ async fn unauthorized_and_forbidden_in_each_envelope() {
     assert_eq!(r.body["meta"]["type"], "Forbidden");
     // the others are not denied; deny can change at run time
     assert_eq!(t.get("/admin/2022-01/roles").await.status, 200);
-    t.config(serde_json::json!({"deny": ["tracking", "members", "shipping", "returns", "commerce"]})).await;
+    t.config(
+        serde_json::json!({"deny": ["tracking", "members", "shipping", "returns", "commerce"]}),
+    )
+    .await;
     for (name, path, code) in [
         ("tracking", "/tracking/2025-07/couriers", 403),
         ("members", "/admin/2022-01/roles", 403),
@@ -83,13 +102,20 @@ async fn unauthorized_and_forbidden_in_each_envelope() {
         assert_eq!(r.status, 403, "{name}");
         assert_eq!(r.body["meta"]["code"], code, "{name}");
     }
-    assert_eq!(t.get("/admin/2022-01/claims").await.status, 200, "protection no longer denied");
+    assert_eq!(
+        t.get("/admin/2022-01/claims").await.status,
+        200,
+        "protection no longer denied"
+    );
 }
 
 #[tokio::test]
 async fn above_max_limits_and_page_caps_are_validation_errors() {
     let t = start_default().await;
-    let s0 = t.truth("stores").await[0]["id"].as_str().unwrap().to_string();
+    let s0 = t.truth("stores").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for (path, status, code) in [
         ("/tracking/2025-07/trackings?limit=201", 400, 400),
         ("/tracking/2025-07/trackings?limit=0", 400, 400),
@@ -105,7 +131,11 @@ async fn above_max_limits_and_page_caps_are_validation_errors() {
         ("/postmen/v3/labels?limit=101", 200, 4104),
         ("/postmen/v3/labels?next_token=%21%21", 200, 4104),
         ("/postmen/v3/rates?created_at_min=yesterday", 200, 4104),
-        ("/returns/2025-07/returns?created_at_min=2024-01-01", 422, 42200),
+        (
+            "/returns/2025-07/returns?created_at_min=2024-01-01",
+            422,
+            42200,
+        ),
     ] {
         let r = t.get(path).await;
         assert_eq!(r.status, status, "{path}: {}", r.text);
@@ -115,7 +145,11 @@ async fn above_max_limits_and_page_caps_are_validation_errors() {
             assert!(!r.body["meta"]["details"].as_array().unwrap().is_empty());
         }
     }
-    for path in ["/commerce/2025-07/orders?limit=51", "/commerce/2025-07/products?page=201", "/commerce/2025-07/orders?sort=name"] {
+    for path in [
+        "/commerce/2025-07/orders?limit=51",
+        "/commerce/2025-07/products?page=201",
+        "/commerce/2025-07/orders?sort=name",
+    ] {
         let r = t.get_store(path, &s0).await;
         assert_eq!(r.status, 422, "{path}");
         assert_eq!(r.body["meta"]["code"], 42200);
@@ -129,12 +163,25 @@ async fn above_max_limits_and_page_caps_are_validation_errors() {
         "/admin/2022-01/memberships?limit=200",
         "/postmen/v3/labels?limit=100",
     ] {
-        assert_eq!(t.get(path).await.body["meta"]["code"].as_u64().map(|c| c == 200 || c == 20000), Some(true), "{path}");
+        assert_eq!(
+            t.get(path).await.body["meta"]["code"]
+                .as_u64()
+                .map(|c| c == 200 || c == 20000),
+            Some(true),
+            "{path}"
+        );
     }
     // an unencoded '+' in a date arrives as a space and is rejected
-    let r = t.get("/tracking/2025-07/trackings?created_at_min=2026-01-01T00:00:00+08:00").await;
+    let r = t
+        .get("/tracking/2025-07/trackings?created_at_min=2026-01-01T00:00:00+08:00")
+        .await;
     assert_eq!(r.status, 400);
-    let r = t.get(&format!("/tracking/2025-07/trackings?created_at_min={}", enc("2026-01-01T00:00:00+08:00"))).await;
+    let r = t
+        .get(&format!(
+            "/tracking/2025-07/trackings?created_at_min={}",
+            enc("2026-01-01T00:00:00+08:00")
+        ))
+        .await;
     assert_eq!(r.status, 200);
     // unknown endpoint
     let r = t.get("/tracking/2025-07/nothing").await;
@@ -149,7 +196,11 @@ async fn commerce_store_header_and_order_id_rules() {
     let orders = t.truth("orders").await;
     let o = &orders[0];
     let (sid, oid) = (o["store_id"].as_str().unwrap(), o["id"].as_str().unwrap());
-    for path in ["/commerce/2025-07/orders", "/commerce/2025-07/products", "/commerce/2025-07/fulfillments?order_id=1"] {
+    for path in [
+        "/commerce/2025-07/orders",
+        "/commerce/2025-07/products",
+        "/commerce/2025-07/fulfillments?order_id=1",
+    ] {
         let r = t.get(path).await;
         assert_eq!(r.status, 412, "{path}");
         assert_eq!(r.body["meta"]["code"], 41201);
@@ -161,7 +212,12 @@ async fn commerce_store_header_and_order_id_rules() {
     let r = t.get_store("/commerce/2025-07/fulfillments", sid).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["meta"]["code"], 40001);
-    let r = t.get_store(&format!("/commerce/2025-07/fulfillments?order_id={oid}"), sid).await;
+    let r = t
+        .get_store(
+            &format!("/commerce/2025-07/fulfillments?order_id={oid}"),
+            sid,
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["meta"]["code"], 20000);
     for f in r.body["data"]["fulfillments"].as_array().unwrap() {
@@ -169,14 +225,22 @@ async fn commerce_store_header_and_order_id_rules() {
     }
     let fid = t.truth("fulfillments").await[0].clone();
     let r = t
-        .get_store(&format!("/commerce/2025-07/fulfillments?ids%5B%5D={}", fid["id"].as_str().unwrap()), fid["store_id"].as_str().unwrap())
+        .get_store(
+            &format!(
+                "/commerce/2025-07/fulfillments?ids%5B%5D={}",
+                fid["id"].as_str().unwrap()
+            ),
+            fid["store_id"].as_str().unwrap(),
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["data"]["fulfillments"].as_array().unwrap().len(), 1);
 }
 
 fn parse(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 #[tokio::test]
@@ -190,25 +254,49 @@ async fn filters_and_retention() {
     let now = Utc::now();
     // trackings: nothing older than 120 days, even when asked
     let old = enc("2000-01-01T00:00:00+00:00");
-    let r = t.get(&format!("/tracking/2025-07/trackings?limit=200&created_at_min={old}")).await;
+    let r = t
+        .get(&format!(
+            "/tracking/2025-07/trackings?limit=200&created_at_min={old}"
+        ))
+        .await;
     let truth = t.truth("trackings").await;
-    assert_eq!(r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize, truth.len());
+    assert_eq!(
+        r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize,
+        truth.len()
+    );
     for x in &truth {
         assert!(parse(&x["created_at"]) >= now - Duration::days(121));
     }
-    assert!(truth.len() < 2000 / 2, "most of 400 days of trackings are past retention");
+    assert!(
+        truth.len() < 2000 / 2,
+        "most of 400 days of trackings are past retention"
+    );
     // updated_at window
     let umin = now - Duration::days(10);
     let q = enc(&umin.to_rfc3339());
-    let r = t.get(&format!("/tracking/2025-07/trackings?limit=200&updated_at_min={q}")).await;
+    let r = t
+        .get(&format!(
+            "/tracking/2025-07/trackings?limit=200&updated_at_min={q}"
+        ))
+        .await;
     let got = r.body["data"]["trackings"].as_array().unwrap();
-    let want = truth.iter().filter(|x| parse(&x["updated_at"]) >= umin).count();
-    assert_eq!(r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize, want);
+    let want = truth
+        .iter()
+        .filter(|x| parse(&x["updated_at"]) >= umin)
+        .count();
+    assert_eq!(
+        r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize,
+        want
+    );
     assert!(got.iter().all(|x| parse(&x["updated_at"]) >= umin));
     // created_at window
     let (lo, hi) = (now - Duration::days(60), now - Duration::days(30));
     let r = t
-        .get(&format!("/tracking/2025-07/trackings?limit=200&created_at_min={}&created_at_max={}", enc(&lo.to_rfc3339()), enc(&hi.to_rfc3339())))
+        .get(&format!(
+            "/tracking/2025-07/trackings?limit=200&created_at_min={}&created_at_max={}",
+            enc(&lo.to_rfc3339()),
+            enc(&hi.to_rfc3339())
+        ))
         .await;
     for x in r.body["data"]["trackings"].as_array().unwrap() {
         let c = parse(&x["created_at"]);
@@ -216,9 +304,23 @@ async fn filters_and_retention() {
     }
     // returns: 365 days
     let rt = t.truth("item_returns").await;
-    assert!(rt.iter().all(|x| parse(&x["created_at"]) >= now - Duration::days(366)));
-    let r = t.get(&format!("/returns/2025-07/returns?created_at_min={}&limit=50", enc(&(now - Duration::days(30)).to_rfc3339()))).await;
-    assert!(r.body["data"]["returns"].as_array().unwrap().iter().all(|x| parse(&x["created_at"]) >= now - Duration::days(30)));
+    assert!(
+        rt.iter()
+            .all(|x| parse(&x["created_at"]) >= now - Duration::days(366))
+    );
+    let r = t
+        .get(&format!(
+            "/returns/2025-07/returns?created_at_min={}&limit=50",
+            enc(&(now - Duration::days(30)).to_rfc3339())
+        ))
+        .await;
+    assert!(
+        r.body["data"]["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| parse(&x["created_at"]) >= now - Duration::days(30))
+    );
     // shipping default window: the last 24 hours only, echoed
     let r = t.get("/postmen/v3/labels?limit=100").await;
     let d = &r.body["data"];
@@ -231,8 +333,13 @@ async fn filters_and_retention() {
     let all = t.truth("shipping_labels").await;
     assert!(all.len() > d["labels"].as_array().unwrap().len());
     let lo = enc("2026-01-01T00:00:00+00:00");
-    let r = t.get(&format!("/postmen/v3/labels?created_at_min={lo}")).await;
-    assert_eq!(r.body["data"]["created_at_min"], "2026-01-01T00:00:00+00:00");
+    let r = t
+        .get(&format!("/postmen/v3/labels?created_at_min={lo}"))
+        .await;
+    assert_eq!(
+        r.body["data"]["created_at_min"],
+        "2026-01-01T00:00:00+00:00"
+    );
     // record shapes: created_at <= updated_at, unique ids, some +08:00 offsets
     let mut plus8 = 0;
     for x in &truth {
@@ -247,7 +354,12 @@ async fn filters_and_retention() {
 #[tokio::test]
 async fn locations_search_rules() {
     let t = start_default().await;
-    for path in ["/postmen/v3/locations", "/postmen/v3/locations?slug=dhl", "/postmen/v3/locations?slug=dhl&country=USA", "/postmen/v3/locations?country=USA&postal_code=10001"] {
+    for path in [
+        "/postmen/v3/locations",
+        "/postmen/v3/locations?slug=dhl",
+        "/postmen/v3/locations?slug=dhl&country=USA",
+        "/postmen/v3/locations?country=USA&postal_code=10001",
+    ] {
         let r = t.get(path).await;
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.body["meta"]["code"], 4104, "{path}");
@@ -258,14 +370,26 @@ async fn locations_search_rules() {
     assert_eq!(a.text, b.text);
     let locs = a.body["data"]["locations"].as_array().unwrap();
     assert_eq!(locs.len(), 10);
-    let truth = t.get_h(&format!("/__sandbox/truth?stream=locations&{q}"), &[]).await;
-    let tids: Vec<&Value> = truth.body["records"].as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    let truth = t
+        .get_h(&format!("/__sandbox/truth?stream=locations&{q}"), &[])
+        .await;
+    let tids: Vec<&Value> = truth.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
     let ids: Vec<&Value> = locs.iter().map(|r| &r["location_id"]).collect();
     assert_eq!(ids, tids);
     let c = t.get(&format!("/postmen/v3/locations?{q}&count=3")).await;
     assert_eq!(c.body["data"]["locations"].as_array().unwrap().len(), 3);
-    let other = t.get("/postmen/v3/locations?slug=ups&country=USA&postal_code=10001").await;
-    assert_ne!(other.body["data"]["locations"][0]["location_id"], locs[0]["location_id"]);
+    let other = t
+        .get("/postmen/v3/locations?slug=ups&country=USA&postal_code=10001")
+        .await;
+    assert_ne!(
+        other.body["data"]["locations"][0]["location_id"],
+        locs[0]["location_id"]
+    );
 }
 
 #[tokio::test]
@@ -286,12 +410,19 @@ async fn rate_limits_and_headers() {
         for _ in 0..60 {
             let r = t.get(path).await;
             let (l, rem, reset) = if tracking_style {
-                ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+                (
+                    "x-ratelimit-limit",
+                    "x-ratelimit-remaining",
+                    "x-ratelimit-reset",
+                )
             } else {
                 ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
             };
             assert_eq!(r.headers[l].to_str().unwrap(), limit.to_string(), "{path}");
-            assert!(r.headers.contains_key(rem) && r.headers.contains_key(reset), "{path}");
+            assert!(
+                r.headers.contains_key(rem) && r.headers.contains_key(reset),
+                "{path}"
+            );
             if r.status == 429 {
                 limited = Some(r);
                 break;
@@ -308,8 +439,19 @@ async fn rate_limits_and_headers() {
         if path.starts_with("/postmen") {
             assert_eq!(r.body["meta"]["retryable"], true);
         }
-        let reset: u64 = r.headers.get("x-ratelimit-reset").or(r.headers.get("ratelimit-reset")).unwrap().to_str().unwrap().parse().unwrap();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let reset: u64 = r
+            .headers
+            .get("x-ratelimit-reset")
+            .or(r.headers.get("ratelimit-reset"))
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         assert!(reset >= now && reset <= now + 2);
     }
     // switch off at run time

@@ -23,7 +23,11 @@ async fn walk_cursor(t: &T, path: &str, key: &str, limit: Option<u32>) -> (HashS
             }
             q.push_str(&format!("cursor={cursor}"));
         }
-        let p = if q.is_empty() { path.to_string() } else { format!("{path}{sep}{q}") };
+        let p = if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}{sep}{q}")
+        };
         let r = t.get(&p).await;
         assert_eq!(r.status, 200, "{p}: {}", r.text);
         assert_eq!(r.body["meta"]["code"], 200);
@@ -50,16 +54,31 @@ async fn walk_cursor(t: &T, path: &str, key: &str, limit: Option<u32>) -> (HashS
 async fn tracking_cursor_walks_to_truth() {
     let t = start_default().await;
     let truth = t.truth_ids("trackings").await;
-    assert!(truth.len() > 200, "retention leaves several pages: {}", truth.len());
+    assert!(
+        truth.len() > 200,
+        "retention leaves several pages: {}",
+        truth.len()
+    );
     let (ids, pages) = walk_cursor(&t, "/tracking/2025-07/trackings", "trackings", None).await;
     assert_eq!(ids_set(&ids), truth);
     assert!(pages >= 3);
     let (ids, _) = walk_cursor(&t, "/tracking/2026-07/trackings", "trackings", Some(200)).await;
     assert_eq!(ids_set(&ids), truth);
-    let (ids, _) = walk_cursor(&t, "/tracking/2025-07/courier-connections", "courier_connections", None).await;
+    let (ids, _) = walk_cursor(
+        &t,
+        "/tracking/2025-07/courier-connections",
+        "courier_connections",
+        None,
+    )
+    .await;
     assert_eq!(ids_set(&ids), t.truth_ids("courier_connections").await);
-    let (ids, _) =
-        walk_cursor(&t, "/tracking/2025-07/courier-connections", "courier_connections", Some(200)).await;
+    let (ids, _) = walk_cursor(
+        &t,
+        "/tracking/2025-07/courier-connections",
+        "courier_connections",
+        Some(200),
+    )
+    .await;
     assert_eq!(ids_set(&ids), t.truth_ids("courier_connections").await);
 
     // newest created first
@@ -76,13 +95,22 @@ async fn tracking_cursor_walks_to_truth() {
     let r = t.get("/tracking/2025-07/couriers").await;
     assert_eq!(r.status, 200);
     let list = r.body["data"]["couriers"].as_array().unwrap();
-    assert_eq!(r.body["data"]["total"].as_u64().unwrap() as usize, list.len());
+    assert_eq!(
+        r.body["data"]["total"].as_u64().unwrap() as usize,
+        list.len()
+    );
     let mut seen = HashSet::new();
     add_ids(&mut seen, &r.body["data"]["couriers"], "slug");
     assert_eq!(ids_set(&seen), t.truth_ids("couriers").await);
 }
 
-async fn walk_pages(t: &T, path: &str, key: &str, limit: Option<u32>, store: Option<&str>) -> HashSet<String> {
+async fn walk_pages(
+    t: &T,
+    path: &str,
+    key: &str,
+    limit: Option<u32>,
+    store: Option<&str>,
+) -> HashSet<String> {
     let mut seen = HashSet::new();
     let sep = if path.contains('?') { '&' } else { '?' };
     for page in 1.. {
@@ -104,10 +132,10 @@ async fn walk_pages(t: &T, path: &str, key: &str, limit: Option<u32>, store: Opt
             Some(v) => v.as_bool().unwrap(),
             None => page * lim < pg["total"].as_u64().unwrap(),
         };
-        if let Some(total) = pg.get("total").and_then(Value::as_u64) {
-            if !more {
-                assert_eq!(total as usize, seen.len());
-            }
+        if let Some(total) = pg.get("total").and_then(Value::as_u64)
+            && !more
+        {
+            assert_eq!(total as usize, seen.len());
         }
         if !more {
             break;
@@ -124,8 +152,18 @@ async fn returns_protection_members_pages_walk_to_truth() {
         ("/returns/2025-07/returns", "returns", "item_returns", 50),
         ("/returns/2026-07/returns", "returns", "item_returns", 50),
         ("/admin/2022-01/claims", "claims", "query_claims", 20),
-        ("/admin/2022-01/coverages", "coverages", "query_coverages", 20),
-        ("/admin/2022-01/memberships", "memberships", "memberships", 200),
+        (
+            "/admin/2022-01/coverages",
+            "coverages",
+            "query_coverages",
+            20,
+        ),
+        (
+            "/admin/2022-01/memberships",
+            "memberships",
+            "memberships",
+            200,
+        ),
     ] {
         let truth = t.truth_ids(stream).await;
         let a = walk_pages(&t, path, key, None, None).await;
@@ -134,8 +172,14 @@ async fn returns_protection_members_pages_walk_to_truth() {
         assert_eq!(ids_set(&b), truth, "{path} max size");
     }
     // defaults echoed
-    assert_eq!(t.get("/returns/2025-07/returns").await.body["data"]["pagination"]["limit"], 10);
-    assert_eq!(t.get("/admin/2022-01/claims").await.body["data"]["pagination"]["limit"], 20);
+    assert_eq!(
+        t.get("/returns/2025-07/returns").await.body["data"]["pagination"]["limit"],
+        10
+    );
+    assert_eq!(
+        t.get("/admin/2022-01/claims").await.body["data"]["pagination"]["limit"],
+        20
+    );
     let m = t.get("/admin/2022-01/memberships").await;
     assert_eq!(m.body["meta"]["code"], 200);
     assert_eq!(m.body["data"]["pagination"]["limit"], 100);
@@ -179,13 +223,24 @@ async fn commerce_walks_stores_and_children() {
         let p = walk_pages(&t, "/commerce/2025-07/products", "products", limit, Some(s)).await;
         all_products.extend(p);
         for oid in &o {
-            let f = walk_pages(&t, &format!("/commerce/2025-07/fulfillments?order_id={oid}"), "fulfillments", None, Some(s)).await;
+            let f = walk_pages(
+                &t,
+                &format!("/commerce/2025-07/fulfillments?order_id={oid}"),
+                "fulfillments",
+                None,
+                Some(s),
+            )
+            .await;
             assert!(f.len() <= 2);
             all_ful.extend(f);
         }
         all_orders.extend(o);
     }
-    let ids = |v: &[Value]| v.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect::<HashSet<_>>();
+    let ids = |v: &[Value]| {
+        v.iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect::<HashSet<_>>()
+    };
     assert_eq!(all_orders, ids(&orders_truth));
     assert_eq!(all_products, ids(&products_truth));
     assert_eq!(all_ful, ids(&ful_truth));
@@ -196,10 +251,17 @@ async fn commerce_walks_stores_and_children() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| chrono::DateTime::parse_from_rfc3339(x["source_created_at"].as_str().unwrap()).unwrap())
+        .map(|x| {
+            chrono::DateTime::parse_from_rfc3339(x["source_created_at"].as_str().unwrap()).unwrap()
+        })
         .collect();
     assert!(ts.windows(2).all(|w| w[0] >= w[1]));
-    let asc = t.get_store("/commerce/2025-07/orders?limit=50&sort=%2Bsource_created_at", s0).await;
+    let asc = t
+        .get_store(
+            "/commerce/2025-07/orders?limit=50&sort=%2Bsource_created_at",
+            s0,
+        )
+        .await;
     assert_eq!(asc.status, 200);
 }
 
@@ -214,15 +276,27 @@ async fn walk_tokens(t: &T, path: &str, key: &str, limit: Option<u32>) -> HashSe
             sep = '&';
         }
         if !token.is_empty() {
-            p.push_str(&format!("{sep}next_token={}", token.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")));
+            p.push_str(&format!(
+                "{sep}next_token={}",
+                token
+                    .replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            ));
         }
         let r = t.get(&p).await;
         assert_eq!(r.status, 200, "{p}");
         assert_eq!(r.body["meta"]["code"], 200, "{p}: {}", r.text);
         assert_eq!(r.body["meta"]["message"], "OK");
-        assert_eq!(r.body["data"]["limit"].as_u64(), Some(limit.unwrap_or(20) as u64));
+        assert_eq!(
+            r.body["data"]["limit"].as_u64(),
+            Some(limit.unwrap_or(20) as u64)
+        );
         add_ids(&mut seen, &r.body["data"][key], "id");
-        let next = r.body["data"]["next_token"].as_str().expect("next_token").to_string();
+        let next = r.body["data"]["next_token"]
+            .as_str()
+            .expect("next_token")
+            .to_string();
         if next.is_empty() {
             break;
         }
@@ -240,17 +314,36 @@ async fn shipping_next_token_walks_to_truth() {
         ("/postmen/v3/rates", "rates", "shipping_rates"),
         ("/postmen/v3/labels", "labels", "shipping_labels"),
         ("/postmen/v3/manifests", "manifests", "shipping_manifests"),
-        ("/postmen/v3/cancel-labels", "cancel_labels", "cancel_labels"),
+        (
+            "/postmen/v3/cancel-labels",
+            "cancel_labels",
+            "cancel_labels",
+        ),
         ("/postmen/v3/pickups", "pickups", "pickups"),
-        ("/postmen/v3/cancel-pickups", "cancel_pickups", "cancel_pickups"),
+        (
+            "/postmen/v3/cancel-pickups",
+            "cancel_pickups",
+            "cancel_pickups",
+        ),
     ] {
         let truth = t.truth_ids(stream).await;
         let p = format!("{path}?created_at_min={since}");
-        assert_eq!(ids_set(&walk_tokens(&t, &p, key, None).await), truth, "{path}");
-        assert_eq!(ids_set(&walk_tokens(&t, &p, key, Some(100)).await), truth, "{path}");
+        assert_eq!(
+            ids_set(&walk_tokens(&t, &p, key, None).await),
+            truth,
+            "{path}"
+        );
+        assert_eq!(
+            ids_set(&walk_tokens(&t, &p, key, Some(100)).await),
+            truth,
+            "{path}"
+        );
     }
     let truth = t.truth_ids("shipper_accounts").await;
-    assert_eq!(ids_set(&walk_tokens(&t, "/postmen/v3/shipper-accounts", "shipper_accounts", None).await), truth);
+    assert_eq!(
+        ids_set(&walk_tokens(&t, "/postmen/v3/shipper-accounts", "shipper_accounts", None).await),
+        truth
+    );
     let r = t.get("/postmen/v3/shipper-accounts").await;
     assert!(r.body["data"].get("created_at_min").is_none());
     let r = t.get("/postmen/v3/couriers").await;

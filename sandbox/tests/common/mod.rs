@@ -61,8 +61,11 @@ impl T {
     }
 
     pub async fn get_store(&self, path: &str, store: &str) -> Resp {
-        self.get_h(path, &[("as-api-key", DEFAULT_API_KEY), ("as-store-id", store)])
-            .await
+        self.get_h(
+            path,
+            &[("as-api-key", DEFAULT_API_KEY), ("as-store-id", store)],
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
