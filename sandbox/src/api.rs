@@ -268,6 +268,7 @@ async fn pipeline(
     let store_header = headers.get("as-store-id").and_then(|v| v.to_str().ok());
     let req = Req {
         stream,
+        version,
         params: &params,
         store_header,
         now: st.now(),

@@ -20,6 +20,8 @@ pub const RETURNS_RETENTION_DAYS: i64 = 365;
 /// Everything a list handler needs about the request.
 pub struct Req<'a> {
     pub stream: StreamId,
+    /// The dated version in the path (`2025-07`, `2026-07`, `2022-01`, `v3`).
+    pub version: &'a str,
     pub params: &'a Params,
     pub store_header: Option<&'a str>,
     pub now: DateTime<Utc>,
@@ -55,13 +57,39 @@ fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &
 
 /// The page's bytes, with one odd record when that fault fired.
 fn page_bytes(page: &[&Record], req: &Req<'_>) -> Vec<Bytes> {
-    let mut out: Vec<Bytes> = page.iter().map(|r| r.json.clone()).collect();
+    let mut out: Vec<Bytes> = if req.stream == StreamId::Trackings && req.version == "2026-07" {
+        // Tracking 2026-01 renamed the checkpoint field `zip` to `postal_code`.
+        page.iter().map(|r| rename_zip(&r.json)).collect()
+    } else {
+        page.iter().map(|r| r.json.clone()).collect()
+    };
     if req.plan.odd_record && !out.is_empty() {
         let i = req.faults.pick(out.len());
         let odd = odd_version(&page[i].value);
         out[i] = Bytes::from(serde_json::to_vec(&odd).unwrap_or_default());
+        if req.stream == StreamId::Trackings && req.version == "2026-07" {
+            out[i] = rename_zip(&out[i]);
+        }
     }
     out
+}
+
+/// `"zip":` → `"postal_code":` in a tracking's JSON (the key only occurs in checkpoints).
+fn rename_zip(json: &Bytes) -> Bytes {
+    const FROM: &[u8] = b"\"zip\":";
+    const TO: &[u8] = b"\"postal_code\":";
+    let mut out = Vec::with_capacity(json.len() + 64);
+    let mut i = 0;
+    while i < json.len() {
+        if json[i..].starts_with(FROM) {
+            out.extend_from_slice(TO);
+            i += FROM.len();
+        } else {
+            out.push(json[i]);
+            i += 1;
+        }
+    }
+    Bytes::from(out)
 }
 
 fn js(s: &str) -> String {

@@ -91,6 +91,12 @@ async fn tracking_cursor_walks_to_truth() {
         .collect();
     assert!(ts.windows(2).all(|w| w[0] >= w[1]));
 
+    // 2026-07 renamed checkpoint `zip` to `postal_code`
+    let old = t.get("/tracking/2025-07/trackings?limit=200").await.text;
+    let new = t.get("/tracking/2026-07/trackings?limit=200").await.text;
+    assert!(old.contains("\"zip\":") && !old.contains("\"postal_code\":\"518000"));
+    assert!(!new.contains("\"zip\":") && new.contains("\"postal_code\":"));
+
     // couriers: no pagination, key slug
     let r = t.get("/tracking/2025-07/couriers").await;
     assert_eq!(r.status, 200);
