@@ -1,0 +1,297 @@
+//! Shared helpers of the integration tests: a sandbox in-process, the built
+//! connector as a subprocess, and parsing of its Airbyte messages.
+#![allow(dead_code)]
+
+use aftership_sandbox::{BlockingSandbox, FaultSpec, SandboxConfig};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const KEY: &str = aftership_sandbox::DEFAULT_API_KEY;
+pub const BIN: &str = env!("CARGO_BIN_EXE_source-aftership");
+
+pub fn sandbox(records: usize, faults: &[&str], counts: &[(&str, usize)]) -> BlockingSandbox {
+    let cfg = SandboxConfig {
+        records,
+        rate_limit: false,
+        faults: faults
+            .iter()
+            .map(|f| f.parse::<FaultSpec>().expect("fault spec"))
+            .collect(),
+        counts: counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        ..SandboxConfig::default()
+    };
+    aftership_sandbox::Sandbox::start_blocking(cfg).expect("sandbox starts")
+}
+
+pub struct Dir(pub PathBuf);
+
+impl Dir {
+    pub fn new(tag: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!(
+            "sa-it-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+    pub fn write(&self, name: &str, v: &Value) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+        p
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn config(base: &str, extra: Value) -> Value {
+    let mut c = json!({"api_key": KEY, "start_date": "2015-01-01T00:00:00Z", "api_base_url": base});
+    if let (Some(c), Some(e)) = (c.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    c
+}
+
+/// The discovered catalog, configured with each stream's best mode (or `mode`).
+pub fn catalog(streams: &[&str], incremental: bool) -> Value {
+    let cat: Value =
+        serde_json::from_str(&source_aftership::streams::catalog().to_string()).unwrap();
+    let list: Vec<Value> = cat["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| streams.is_empty() || streams.contains(&s["name"].as_str().unwrap()))
+        .map(|s| {
+            let inc = incremental && s["supported_sync_modes"].as_array().unwrap().contains(&json!("incremental"));
+            json!({"stream": s, "sync_mode": if inc {"incremental"} else {"full_refresh"}, "destination_sync_mode": "append"})
+        })
+        .collect();
+    json!({"streams": list})
+}
+
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub messages: Vec<Value>,
+}
+
+impl Output {
+    pub fn records(&self, stream: &str) -> Vec<&Value> {
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "RECORD" && m["record"]["stream"] == stream)
+            .map(|m| &m["record"]["data"])
+            .collect()
+    }
+    pub fn keys(&self, stream: &str) -> BTreeSet<String> {
+        self.records(stream)
+            .into_iter()
+            .map(|r| key_of(stream, r))
+            .collect()
+    }
+    /// The last STATE message per stream, as an input-state list.
+    pub fn state(&self) -> Value {
+        let mut last: BTreeMap<String, Value> = BTreeMap::new();
+        for m in &self.messages {
+            if m["type"] == "STATE" {
+                let name = m["state"]["stream"]["stream_descriptor"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                last.insert(name, m["state"].clone());
+            }
+        }
+        Value::Array(last.into_values().collect())
+    }
+    pub fn errors(&self) -> Vec<&Value> {
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "TRACE" && m["trace"]["type"] == "ERROR")
+            .map(|m| &m["trace"]["error"])
+            .collect()
+    }
+    pub fn statuses(&self, stream: &str) -> Vec<String> {
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "TRACE" && m["trace"]["type"] == "STREAM_STATUS")
+            .filter(|m| m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream)
+            .map(|m| {
+                m["trace"]["stream_status"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+/// Every stdout line must be one Airbyte message; the key must never appear.
+pub fn parse_output(code: Option<i32>, stdout: String, stderr: String) -> Output {
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "the API key leaked into the output"
+    );
+    let messages = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
+        .inspect(|m| assert!(m["type"].is_string(), "not an Airbyte message: {m}"))
+        .collect();
+    Output {
+        code,
+        stdout,
+        stderr,
+        messages,
+    }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("connector runs");
+    parse_output(
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+pub fn read(dir: &Dir, config: &Value, catalog: &Value, state: Option<&Value>) -> Output {
+    let c = dir.write("config.json", config);
+    let k = dir.write("catalog.json", catalog);
+    let mut args = vec![
+        "read".to_string(),
+        "--config".into(),
+        path(&c),
+        "--catalog".into(),
+        path(&k),
+    ];
+    if let Some(s) = state {
+        let s = dir.write("state.json", s);
+        args.push("--state".into());
+        args.push(path(&s));
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs)
+}
+
+pub fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+pub fn key_of(stream: &str, r: &Value) -> String {
+    let s = |k: &str| {
+        r[k].as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| r[k].to_string())
+    };
+    match stream {
+        "couriers" | "shipping_couriers" => s("slug"),
+        "roles" => s("code"),
+        "locations" => s("location_id"),
+        "orders" | "products" => format!("{}/{}", s("store_id"), s("id")),
+        "fulfillments" => format!("{}/{}/{}", s("store_id"), s("order_id"), s("id")),
+        _ => s("id"),
+    }
+}
+
+/// GET/POST the sandbox admin API (plain HTTP/1.0 over a socket: no client needed).
+pub fn admin(base: &str, method: &str, path_and_query: &str, body: Option<&Value>) -> Value {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(hostport).expect("connect to sandbox");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path_and_query} HTTP/1.0\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let (_, payload) = resp.split_once("\r\n\r\n").expect("HTTP response");
+    serde_json::from_str(payload)
+        .unwrap_or_else(|e| panic!("admin {path_and_query}: {e}: {payload}"))
+}
+
+pub struct TruthRecord {
+    pub key: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub store_id: Option<String>,
+}
+
+pub fn truth(base: &str, stream: &str, extra_query: &str) -> Vec<TruthRecord> {
+    let v = admin(
+        base,
+        "GET",
+        &format!("/__sandbox/truth?stream={stream}{extra_query}"),
+        None,
+    );
+    v["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("truth of {stream}: {v}"))
+        .iter()
+        .map(|r| TruthRecord {
+            key: match stream {
+                "orders" | "products" => format!(
+                    "{}/{}",
+                    r["store_id"].as_str().unwrap(),
+                    r["id"].as_str().unwrap()
+                ),
+                "fulfillments" => format!(
+                    "{}/{}/{}",
+                    r["store_id"].as_str().unwrap(),
+                    r["order_id"].as_str().unwrap(),
+                    r["id"].as_str().unwrap()
+                ),
+                _ => r["id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| r["id"].to_string()),
+            },
+            created_at: r["created_at"].as_str().map(str::to_string),
+            updated_at: r["updated_at"].as_str().map(str::to_string),
+            store_id: r["store_id"].as_str().map(str::to_string),
+        })
+        .collect()
+}
+
+pub fn truth_keys(base: &str, stream: &str, extra_query: &str) -> BTreeSet<String> {
+    truth(base, stream, extra_query)
+        .into_iter()
+        .map(|r| r.key)
+        .collect()
+}
+
+pub fn requests_on(stats: &Value, suffix: &str) -> u64 {
+    stats["requests"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.ends_with(suffix))
+                .flat_map(|(_, v)| {
+                    v.as_object()
+                        .into_iter()
+                        .flat_map(|o| o.values().filter_map(Value::as_u64))
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

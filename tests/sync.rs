@@ -1,0 +1,559 @@
+//! The built connector against the in-process AfterShip sandbox: every stream's
+//! full refresh equals the sandbox's truth, incremental reads catch every change
+//! with few requests, a kill at any moment loses nothing, failures are reported
+//! the way Airbyte expects.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const ALL: &[&str] = &[];
+const SEARCH: &str = "&slug=fedex&country=USA&postal_code=10001";
+
+fn search_config(base: &str, page_size: u32) -> Value {
+    config(
+        base,
+        json!({"page_size": page_size, "locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}),
+    )
+}
+
+#[test]
+fn full_refresh_of_every_stream_equals_the_truth() {
+    let sb = sandbox(150, &[], &[("orders", 30), ("products", 30)]);
+    let base = sb.base_url();
+    let dir = Dir::new("full");
+    // A small page size forces several pages on every paginated stream.
+    let out = read(&dir, &search_config(&base, 7), &catalog(ALL, false), None);
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    assert!(out.errors().is_empty());
+    for s in source_aftership::streams::STREAMS.iter() {
+        let extra = if s.name == "locations" { SEARCH } else { "" };
+        let want = truth_keys(&base, s.name, extra);
+        let got = out.keys(s.name);
+        assert!(!want.is_empty(), "{}: the sandbox serves nothing", s.name);
+        assert_eq!(got, want, "stream {} differs from the truth", s.name);
+        assert_eq!(
+            out.records(s.name).len(),
+            want.len(),
+            "stream {} has duplicates",
+            s.name
+        );
+        assert_eq!(
+            out.statuses(s.name),
+            ["STARTED", "RUNNING", "COMPLETE"],
+            "{}",
+            s.name
+        );
+    }
+    // Commerce children carry their parents' ids.
+    assert!(
+        out.records("fulfillments")
+            .iter()
+            .all(|r| r["store_id"].is_string() && r["order_id"].is_string())
+    );
+}
+
+#[test]
+fn returns_beyond_the_page_cap_are_sliced_not_cut() {
+    // 200 pages × 50 = 10,000 returns per query: 12,000 must be read through
+    // created_at windows.
+    let sb = sandbox(50, &[], &[("item_returns", 12_000)]);
+    let base = sb.base_url();
+    let dir = Dir::new("cap");
+    let out = read(
+        &dir,
+        &config(&base, json!({})),
+        &catalog(&["item_returns"], false),
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        out.keys("item_returns"),
+        truth_keys(&base, "item_returns", "")
+    );
+}
+
+#[test]
+fn incremental_reads_catch_every_change_with_few_requests() {
+    let streams = [
+        "trackings",
+        "courier_connections",
+        "item_tags",
+        "query_claims",
+        "stores",
+        "orders",
+        "shipping_labels",
+        "pickups",
+        "shipper_accounts",
+    ];
+    let sb = sandbox(300, &[], &[("orders", 40)]);
+    let base = sb.base_url();
+    let dir = Dir::new("inc");
+    let cat = catalog(&streams, true);
+    let first = read(&dir, &config(&base, json!({})), &cat, None);
+    assert_eq!(first.code, Some(0), "{}", first.stdout);
+    let first_stats = admin(&base, "GET", "/__sandbox/stats", None);
+    let state = first.state();
+    admin(
+        &base,
+        "POST",
+        "/__sandbox/advance",
+        Some(&json!({"seconds": 3600, "update_fraction": 0.05, "insert_fraction": 0.05})),
+    );
+    admin(&base, "POST", "/__sandbox/stats/reset", None);
+    let second = read(&dir, &config(&base, json!({})), &cat, Some(&state));
+    assert_eq!(second.code, Some(0), "{}", second.stdout);
+    let second_stats = admin(&base, "GET", "/__sandbox/stats", None);
+    let lookback = chrono::Duration::days(7);
+    for name in streams {
+        let def = source_aftership::streams::find(name).unwrap();
+        let cursor = def.cursor.unwrap();
+        let old = source_aftership::state::Cursor::from_state(def, state_of(&state, name).as_ref())
+            .unwrap();
+        let got = second.keys(name);
+        let mut want = BTreeSet::new();
+        for r in truth(&base, name, "") {
+            let value = if cursor == "created_at" {
+                &r.created_at
+            } else {
+                &r.updated_at
+            };
+            let Some(t) = value
+                .as_deref()
+                .and_then(source_aftership::time::parse_instant)
+            else {
+                continue;
+            };
+            let since = match &old {
+                source_aftership::state::Cursor::Single(c) => *c,
+                source_aftership::state::Cursor::PerStore(m) => {
+                    r.store_id.as_ref().and_then(|s| m.get(s).copied())
+                }
+            };
+            let Some(since) = since else {
+                want.insert(r.key);
+                continue;
+            };
+            // Shipping filters on created_at only: updates to records created
+            // before cursor − lookback are out of reach by design (documented).
+            let created = r
+                .created_at
+                .as_deref()
+                .and_then(source_aftership::time::parse_instant);
+            let reachable = def.filter != source_aftership::streams::Filter::CreatedAt
+                || created.is_some_and(|c| c >= since - lookback);
+            if t >= since && reachable {
+                want.insert(r.key);
+            }
+        }
+        let missing: Vec<_> = want.difference(&got).collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: incremental read missed {missing:?}"
+        );
+        assert!(
+            !want.is_empty(),
+            "{name}: the sandbox changed nothing; the test proves nothing"
+        );
+    }
+    // Server-side filters make the second read cheap.
+    for path in ["/trackings", "/labels", "/pickups"] {
+        let (a, b) = (
+            requests_on(&first_stats, path),
+            requests_on(&second_stats, path),
+        );
+        assert!(
+            b * 3 <= a.max(3),
+            "{path}: {b} requests on the incremental read vs {a} on the first"
+        );
+    }
+    // Far-future state: nothing to emit for those streams.
+    let future: Vec<Value> = streams
+        .iter()
+        .filter(|s| !matches!(**s, "orders"))
+        .map(|s| {
+            let f = source_aftership::streams::find(s).unwrap().cursor.unwrap();
+            json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": s}, "stream_state": {f: "2099-01-01T00:00:00Z"}}})
+        })
+        .collect();
+    let third = read(
+        &dir,
+        &config(&base, json!({})),
+        &cat,
+        Some(&Value::Array(future)),
+    );
+    assert_eq!(third.code, Some(0));
+    for s in streams.iter().filter(|s| **s != "orders") {
+        assert!(
+            third.records(s).is_empty(),
+            "{s} emitted records past a 2099 cursor"
+        );
+    }
+}
+
+fn state_of(state: &Value, name: &str) -> Option<Value> {
+    state
+        .as_array()?
+        .iter()
+        .find(|m| m["stream"]["stream_descriptor"]["name"] == name)
+        .map(|m| m["stream"]["stream_state"].clone())
+}
+
+#[test]
+fn kill_at_any_moment_and_resume_loses_nothing() {
+    use std::process::{Command, Stdio};
+    let streams = ["trackings", "shipping_labels", "orders", "query_coverages"];
+    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
+        records: 400,
+        rate_limit: false,
+        latency_ms: 15,
+        counts: [("orders".to_string(), 60)].into_iter().collect(),
+        ..Default::default()
+    })
+    .unwrap();
+    let base = sb.base_url();
+    let dir = Dir::new("kill");
+    let cfg = config(&base, json!({"page_size": 20, "slice_days": 3}));
+    let cat = catalog(&streams, true);
+    let c = dir.write("config.json", &cfg);
+    let k = dir.write("catalog.json", &cat);
+    let mut seen: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+    let mut state = json!([]);
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let s = dir.write("state.json", &state);
+        let child = Command::new(BIN)
+            .args([
+                "read",
+                "--config",
+                &path(&c),
+                "--catalog",
+                &path(&k),
+                "--state",
+                &path(&s),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Kill -9 at a random moment in the first rounds; the last round finishes.
+        let delay = (rounds <= 6).then(|| 100 + fastrand::u64(..900));
+        let killer = std::thread::spawn(move || {
+            if let Some(d) = delay {
+                std::thread::sleep(std::time::Duration::from_millis(d));
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        });
+        let out = child.wait_with_output().unwrap();
+        let _ = killer.join();
+        let text = String::from_utf8_lossy(&out.stdout);
+        // A kill can cut the last line short: only whole lines count.
+        let whole: String = text
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let parsed = parse_output(out.status.code(), whole, String::new());
+        for s in streams {
+            seen.entry(s).or_default().extend(parsed.keys(s));
+        }
+        let new_state = parsed.state();
+        if let (Some(old), Some(new)) = (state.as_array(), new_state.as_array()) {
+            let mut merged: Vec<Value> = old
+                .iter()
+                .filter(|o| {
+                    !new.iter().any(|n| {
+                        n["stream"]["stream_descriptor"] == o["stream"]["stream_descriptor"]
+                    })
+                })
+                .cloned()
+                .collect();
+            merged.extend(new.iter().cloned());
+            state = Value::Array(merged);
+        }
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            rounds <= 6,
+            "the uninterrupted round failed: {:?}",
+            out.status
+        );
+    }
+    for s in streams {
+        let want = truth_keys(&base, s, "");
+        let missing: Vec<_> = want.difference(&seen[s]).collect();
+        assert!(
+            missing.is_empty(),
+            "{s}: lost {} records across kills: {:?}",
+            missing.len(),
+            missing.iter().take(5).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn a_product_without_permission_is_skipped_and_the_sync_succeeds() {
+    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
+        records: 50,
+        rate_limit: false,
+        deny: vec![aftership_sandbox::Product::Protection],
+        ..Default::default()
+    })
+    .unwrap();
+    let base = sb.base_url();
+    let dir = Dir::new("deny");
+    let out = read(
+        &dir,
+        &config(&base, json!({})),
+        &catalog(&["trackings", "query_claims", "query_coverages"], true),
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    assert!(out.errors().is_empty());
+    assert_eq!(out.statuses("query_claims"), ["STARTED", "INCOMPLETE"]);
+    assert_eq!(out.statuses("trackings").last().unwrap(), "COMPLETE");
+    assert_eq!(out.keys("trackings"), truth_keys(&base, "trackings", ""));
+    assert!(
+        out.stdout
+            .contains("no permission for the AfterShip Protection API")
+    );
+    let c = dir.write("c.json", &config(&base, json!({})));
+    let chk = run(&["check", "--config", &path(&c)]);
+    let status = &chk.messages.last().unwrap()["connectionStatus"];
+    assert_eq!(status["status"], "SUCCEEDED");
+    assert!(
+        status["message"].as_str().unwrap().contains("Protection"),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_wrong_key_fails_check_and_read_as_a_config_error() {
+    let sb = sandbox(20, &[], &[]);
+    let base = sb.base_url();
+    let dir = Dir::new("badkey");
+    let mut cfg = config(&base, json!({}));
+    cfg["api_key"] = json!("wrong-key-0987654321");
+    let c = dir.write("c.json", &cfg);
+    let chk = run(&["check", "--config", &path(&c)]);
+    assert_eq!(chk.code, Some(0));
+    let status = &chk.messages.last().unwrap()["connectionStatus"];
+    assert_eq!(status["status"], "FAILED");
+    assert!(status["message"].as_str().unwrap().contains("401"));
+    assert!(!chk.stdout.contains("wrong-key-0987654321"));
+    let out = read(&dir, &cfg, &catalog(&["trackings", "roles"], false), None);
+    assert_eq!(out.code, Some(1));
+    assert!(!out.stdout.contains("wrong-key-0987654321"));
+    let errors = out.errors();
+    assert!(!errors.is_empty());
+    assert!(
+        errors.iter().all(|e| e["failure_type"] == "config_error"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn check_reports_an_unreachable_host_clearly() {
+    let dir = Dir::new("down");
+    let c = dir.write(
+        "c.json",
+        &config("http://127.0.0.1:9", json!({"max_retries": 0})),
+    );
+    let chk = run(&["check", "--config", &path(&c)]);
+    assert_eq!(chk.code, Some(0));
+    let status = &chk.messages.last().unwrap()["connectionStatus"];
+    assert_eq!(status["status"], "FAILED");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("Could not reach"),
+        "{status}"
+    );
+}
+
+#[test]
+fn transient_faults_are_retried_to_the_exact_truth() {
+    let sb = sandbox(
+        200,
+        &[
+            "500:0.08",
+            "503:0.05",
+            "truncate:0.05",
+            "reset:0.05",
+            "429:0.03",
+        ],
+        &[],
+    );
+    let base = sb.base_url();
+    let dir = Dir::new("faults");
+    let streams = [
+        "trackings",
+        "item_returns",
+        "query_coverages",
+        "shipping_labels",
+        "memberships",
+    ];
+    let out = read(
+        &dir,
+        &config(&base, json!({"page_size": 10, "max_retries": 10})),
+        &catalog(&streams, true),
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    for s in streams {
+        assert_eq!(out.keys(s), truth_keys(&base, s, ""), "{s}");
+    }
+    let stats = admin(&base, "GET", "/__sandbox/stats", None);
+    let failed: u64 = ["500", "503", "429"]
+        .iter()
+        .map(|code| {
+            stats["requests"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(|v| v[code].as_u64())
+                .sum::<u64>()
+        })
+        .sum();
+    assert!(failed > 0, "no fault fired; the test proves nothing");
+}
+
+#[test]
+fn a_looping_api_stops_the_stream_with_a_clear_error() {
+    let sb = sandbox(400, &["repeat-cursor:1.0"], &[]);
+    let base = sb.base_url();
+    let dir = Dir::new("loop");
+    let out = read(
+        &dir,
+        &config(&base, json!({"page_size": 20})),
+        &catalog(&["trackings", "shipping_labels", "roles"], false),
+        None,
+    );
+    assert_ne!(out.code, Some(0));
+    let errors = out.errors();
+    let by_stream: Vec<_> = errors
+        .iter()
+        .filter_map(|e| e["stream_descriptor"]["name"].as_str())
+        .collect();
+    assert!(
+        by_stream.contains(&"trackings") && by_stream.contains(&"shipping_labels"),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().contains("already returned"))
+    );
+    assert_eq!(out.statuses("roles").last().unwrap(), "COMPLETE");
+}
+
+#[test]
+fn a_401_in_the_middle_of_a_sync_checkpoints_then_fails_as_config_error() {
+    let sb = sandbox(400, &["unauthorized-after:6"], &[]);
+    let base = sb.base_url();
+    let dir = Dir::new("mid401");
+    let out = read(
+        &dir,
+        &config(&base, json!({"page_size": 20})),
+        &catalog(&["trackings"], true),
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    let errors = out.errors();
+    assert!(
+        errors.iter().any(|e| e["failure_type"] == "config_error"),
+        "{errors:?}"
+    );
+    // Records read before the 401 are emitted; the state never claims more.
+    let got = out.records("trackings").len();
+    assert!(got > 0);
+}
+
+#[test]
+fn bad_inputs_end_in_clear_errors() {
+    let dir = Dir::new("bad");
+    let good = config("http://127.0.0.1:9", json!({}));
+    let c = dir.write("c.json", &good);
+    let cat = dir.write("cat.json", &json!({"streams": [{"stream": {"name": "__AIRBYTE__stream_that_does_not_exist", "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": "INVALID", "destination_sync_mode": "append"}]}));
+    let out = run(&["read", "--config", &path(&c), "--catalog", &path(&cat)]);
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.errors()[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown stream")
+    );
+    let okcat = dir.write("ok.json", &catalog(&["trackings"], true));
+    for (state, needle) in [
+        (json!({"bookmarks": 1}), ""),
+        (
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "trackings"}, "stream_state": {"bookmark": "x"}}}]),
+            "another connector",
+        ),
+        (
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "trackings"}, "stream_state": {"updated_at": "soon"}}}]),
+            "not an RFC 3339",
+        ),
+        (json!(42), "state must be"),
+    ] {
+        let s = dir.write("s.json", &state);
+        let out = run(&[
+            "read",
+            "--config",
+            &path(&c),
+            "--catalog",
+            &path(&okcat),
+            "--state",
+            &path(&s),
+        ]);
+        if needle.is_empty() {
+            continue;
+        }
+        assert_eq!(out.code, Some(1), "{state}");
+        let e = out.errors();
+        assert_eq!(e[0]["failure_type"], "config_error");
+        assert!(
+            e[0]["message"].as_str().unwrap().contains(needle),
+            "{state}: {e:?}"
+        );
+    }
+    let bin = dir.0.join("binary.json");
+    std::fs::write(&bin, [0u8, 159, 146, 150, 255]).unwrap();
+    for cmd in ["discover", "check"] {
+        let out = run(&[cmd, "--config", &path(&bin)]);
+        assert!(out.stdout.contains("not valid JSON"), "{}", out.stdout);
+        assert_eq!(out.code, Some(if cmd == "check" { 0 } else { 1 }));
+    }
+}
+
+#[test]
+fn every_message_is_well_formed() {
+    let out = run(&["spec"]);
+    assert_eq!(out.messages.len(), 1);
+    let spec = &out.messages[0]["spec"];
+    assert_eq!(
+        spec["connectionSpecification"]["properties"]["api_key"]["airbyte_secret"],
+        true
+    );
+    let dir = Dir::new("disc");
+    let c = dir.write("c.json", &config("http://127.0.0.1:9", json!({})));
+    let out = run(&["discover", "--config", &path(&c)]);
+    assert_eq!(
+        out.messages[0]["catalog"]["streams"]
+            .as_array()
+            .unwrap()
+            .len(),
+        22
+    );
+    for m in &out.messages {
+        assert!(
+            !m.to_string().contains(":null"),
+            "an optional field written as null: {m}"
+        );
+    }
+}
