@@ -264,7 +264,14 @@ async fn pipeline(
         tokio::time::sleep(StdDuration::from_secs(2)).await;
     }
 
-    let params = Params::parse(uri.query());
+    let Some(params) = Params::try_parse(uri.query()) else {
+        let e = product.error(
+            ErrKind::BadRequest,
+            "The query string cannot be decoded.",
+            &[],
+        );
+        return error_response(e, &ok_headers);
+    };
     let store_header = headers.get("as-store-id").and_then(|v| v.to_str().ok());
     let req = Req {
         stream,

@@ -98,8 +98,12 @@ fn router(state: Arc<AppState>) -> Router {
 impl Sandbox {
     /// Generate the data and start serving on `127.0.0.1:cfg.port` (0 = any free port).
     pub async fn start(cfg: SandboxConfig) -> io::Result<Sandbox> {
-        let state = build_state(&cfg);
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
+        let port = cfg.port;
+        // generating a large data set takes a while: keep it off the async workers
+        let state = tokio::task::spawn_blocking(move || build_state(&cfg))
+            .await
+            .map_err(io::Error::other)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(state);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use aftership_sandbox::{DEFAULT_API_KEY, FaultSpec, Product, Sandbox, SandboxConfig, StreamId};
+use chrono::{DateTime, Utc};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -40,6 +41,15 @@ struct Cli {
     /// STREAM=N overrides one stream's record count; repeatable
     #[arg(long = "count", value_parser = parse_count)]
     counts: Vec<(String, usize)>,
+    /// Generate data relative to this RFC 3339 instant instead of now (byte-identical runs)
+    #[arg(long, value_parser = parse_anchor)]
+    anchor: Option<DateTime<Utc>>,
+}
+
+fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("bad --anchor {s:?}: {e}"))
 }
 
 fn parse_fault(s: &str) -> Result<FaultSpec, String> {
@@ -74,7 +84,7 @@ async fn main() -> std::io::Result<()> {
         faults: cli.faults,
         deny: cli.deny,
         counts: cli.counts.into_iter().collect::<BTreeMap<_, _>>(),
-        anchor: None,
+        anchor: cli.anchor,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -10,11 +10,17 @@ use crate::timefmt::parse_query_ts;
 pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
+    /// Decode a query string; `None` when it is not valid `application/x-www-form-urlencoded`.
+    pub fn try_parse(raw: Option<&str>) -> Option<Params> {
+        match raw {
+            None | Some("") => Some(Params::default()),
+            Some(q) => serde_urlencoded::from_str(q).ok().map(Params),
+        }
+    }
+
+    /// Like [`Params::try_parse`], an undecodable query reads as empty.
     pub fn parse(raw: Option<&str>) -> Params {
-        let pairs: Vec<(String, String)> = raw
-            .and_then(|q| serde_urlencoded::from_str(q).ok())
-            .unwrap_or_default();
-        Params(pairs)
+        Params::try_parse(raw).unwrap_or_default()
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
