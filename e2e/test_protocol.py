@@ -15,7 +15,7 @@ import pytest
 
 import protocol
 from conftest import (API_KEY, CURSOR, FULL_REFRESH_ONLY, PRIMARY_KEY, STREAMS, configured_catalog,
-                      record_keys, truth_keys)
+                      truth_problems)
 
 BAD_KEY = "wrong-key-9876543210abcdef"
 
@@ -142,35 +142,24 @@ def test_read_full_refresh_all_streams(full_read, sandbox):
     run = full_read
     assert run.returncode == 0 and not run.trace_errors(), run.describe()
     summary = protocol.check_read_sequence(run.messages, STREAMS)
-    problems = []
-    for stream in STREAMS:
-        recs = summary.records.get(stream, [])
-        keys = record_keys(recs, stream)
-        dup = [k for k, n in Counter(keys).items() if n > 1]
-        if dup:
-            problems.append(f"{stream}: {len(dup)} duplicate keys in one full refresh, e.g. {dup[:3]}")
-        if stream == "locations":
-            if not recs or any(None in k for k in keys):
-                problems.append(f"locations: {len(recs)} rows, keys {keys[:3]}")
-            continue
-        want = truth_keys(sandbox.truth(stream), stream)
-        got = set(keys)
-        if got != want:
-            problems.append(f"{stream}: {len(got)} keys vs truth {len(want)}; missing {sorted(want - got)[:3]}, "
-                            f"extra {sorted(got - want)[:3]}")
+    problems = truth_problems(summary.records, sandbox, "full refresh:")
     assert not problems, "\n".join(problems)
     print(f"\nfull refresh of 22 streams: {sum(len(v) for v in summary.records.values())} records, "
           f"{run.seconds:.1f}s")
 
 
 def test_read_incremental_with_state(connector, sandbox, discovered):
+    """An incremental read without state returns everything (like a full refresh); a second
+    read with the states it emitted re-emits little, and full-refresh-only streams all."""
     cat = configured_catalog(discovered, incremental=True)
-    first = connector.read(sandbox.config(), cat, state=[])
+    first = connector.read(sandbox.config(), cat)
     assert first.returncode == 0 and not first.trace_errors(), first.describe()
     s1 = protocol.check_read_sequence(first.messages, STREAMS)
+    problems = truth_problems(s1.records, sandbox, "incremental, no state:")
     incremental = [s for s in STREAMS if s not in FULL_REFRESH_ONLY]
     missing_state = [s for s in incremental if not s1.states.get(s)]
-    assert not missing_state, f"incremental streams without any STATE: {missing_state}"
+    if missing_state:
+        problems.append(f"incremental streams without any STATE: {missing_state}")
     state = s1.final_state_messages(first.messages)
     second = connector.read(sandbox.config(), cat, state=state)
     assert second.returncode == 0 and not second.trace_errors(), second.describe()
@@ -180,9 +169,12 @@ def test_read_incremental_with_state(connector, sandbox, discovered):
     # Nothing changed in the sandbox between the reads: incremental streams re-emit at most
     # the records at the saved cursor (and a shipping lookback), never the whole stream.
     regrown = [f"{s}: {n2[s]} of {n1[s]}" for s in incremental if n1[s] >= 10 and n2[s] > n1[s] // 2]
-    assert not regrown, f"incremental re-read with state re-emitted most records: {regrown}"
-    for s in FULL_REFRESH_ONLY:
-        assert n2[s] == n1[s], f"{s} is full-refresh only: {n2[s]} rows on the second read vs {n1[s]}"
+    if regrown:
+        problems.append(f"incremental re-read with state re-emitted most records: {regrown}")
+    for s in sorted(FULL_REFRESH_ONLY):
+        if n2[s] != n1[s]:
+            problems.append(f"{s} is full-refresh only: {n2[s]} rows on the second read vs {n1[s]}")
+    assert not problems, "\n".join(problems)
 
 
 def test_read_state_formats(connector, sandbox, discovered):
@@ -194,7 +186,7 @@ def test_read_state_formats(connector, sandbox, discovered):
     assert first.returncode == 0 and not first.trace_errors(), first.describe()
     s1 = protocol.check_read_sequence(first.messages, streams)
     saved = s1.final_state_messages(first.messages)
-    assert [st["stream"]["stream_descriptor"]["name"] for st in saved] == ["item_tags"], saved
+    assert "item_tags" in [st["stream"]["stream_descriptor"]["name"] for st in saved], saved
     echoed = []
     for st in saved:
         st = json.loads(json.dumps(st))
@@ -220,11 +212,12 @@ def test_read_bad_key_fails(connector, sandbox, discovered):
 def test_read_unauthorized_midway_fails(connector, start_sandbox, discovered):
     """The key is revoked after some requests: the records already read are checkpointed,
     the read ends with a TRACE ERROR and a non-zero exit."""
-    sbx = start_sandbox(extra=["--fault", "unauthorized-after:20"])
-    cat = configured_catalog(discovered, streams=["trackings", "shipping_labels"], incremental=True)
+    sbx = start_sandbox(extra=["--fault", "unauthorized-after:5"])
+    streams = ["trackings", "query_coverages", "shipping_labels"]  # well over 5 requests together
+    cat = configured_catalog(discovered, streams=streams, incremental=True)
     run = connector.read(sbx.config(), cat)
     _assert_failed_read(run, failure_types=("config_error", "system_error", "transient_error"))
-    summary = protocol.check_read_sequence(run.messages, ["trackings", "shipping_labels"], require_complete=False)
+    summary = protocol.check_read_sequence(run.messages, streams, require_complete=False)
     incomplete = [s for s, seq in summary.statuses.items() if seq[-1] != "COMPLETE"]
     assert incomplete, f"a stream should have failed: {summary.statuses}"
 
