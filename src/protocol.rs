@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn record_count_is_written_as_a_float() {
-        let v = serde_json::json!({"recordCount": 3u64 as f64});
+        let v = serde_json::json!({"recordCount": 3_f64});
         assert_eq!(v.to_string(), r#"{"recordCount":3.0}"#);
     }
 }
