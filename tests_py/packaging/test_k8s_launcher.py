@@ -1,7 +1,8 @@
 """Run the image the way Airbyte's Kubernetes workload launcher does.
 
 The platform (airbyte-platform, workload-launcher `ContainerCommandFactory`) ignores the
-image's ENTRYPOINT. It starts the container with `sh -c SCRIPT` as uid 1000, where
+image's ENTRYPOINT. It starts the container with `sh -c SCRIPT` as uid 1000 with every
+capability dropped, where
 SCRIPT checks that AIRBYTE_ENTRYPOINT is set, evals "$AIRBYTE_ENTRYPOINT <verb> <args>"
 in the background, runs a watchdog loop (`sleep`) that kills it once a TERMINATED
 marker file appears, waits, and writes the exit code to a file.
@@ -59,6 +60,8 @@ def launch(workdir: str, mount: Path, command: str, timeout: float = 600) -> sub
     script = WRAPPER % {"command": command.strip()}
     return subprocess.run(
         [h.docker_bin(), "run", "--rm", "--network", "host", "--user", "1000:1000",
+         # Airbyte's rootless pods: runAsNonRoot, every capability dropped.
+         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
          "--entrypoint", "sh", "--workdir", workdir, "-v", f"{mount}:{workdir}",
          h.IMAGE, "-c", script],
         capture_output=True, text=True, timeout=timeout)
