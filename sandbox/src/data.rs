@@ -22,13 +22,43 @@ pub struct Record {
     pub updated: Option<DateTime<Utc>>,
     /// Orders/products: `source_created_at` (orders sort on it).
     pub source_created: Option<DateTime<Utc>>,
-    pub value: Value,
+    /// The few top-level fields that filters and truth read (see [`INDEXED`]).
+    fields: Box<[(&'static str, Value)]>,
+    /// The record's JSON, serialised once (and again on mutation). The full JSON tree is
+    /// not kept: it would cost several times the bytes.
     pub json: Bytes,
 }
 
+/// Top-level fields kept beside the bytes for filtering; `account_email` is
+/// `account.email` (memberships).
+const INDEXED: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "slug",
+    "tag",
+    "courier_slug",
+    "approval_status",
+    "coverage_id",
+    "source_id",
+    "status",
+    "published",
+    "active",
+    "source_updated_at",
+];
+
+fn index_fields(value: &Value) -> Box<[(&'static str, Value)]> {
+    let mut f: Vec<(&'static str, Value)> = INDEXED
+        .iter()
+        .filter_map(|k| value.get(*k).map(|v| (*k, v.clone())))
+        .collect();
+    if let Some(e) = value.get("account").and_then(|a| a.get("email")) {
+        f.push(("account_email", e.clone()));
+    }
+    f.into_boxed_slice()
+}
+
 impl Record {
-    fn new(key: String, value: Value) -> Record {
-        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+    fn new(key: String, value: &Value) -> Record {
         Record {
             key,
             store_id: None,
@@ -36,18 +66,33 @@ impl Record {
             created: None,
             updated: None,
             source_created: None,
-            value,
-            json,
+            fields: index_fields(value),
+            json: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
         }
     }
 
-    fn reserialise(&mut self) {
-        self.json = Bytes::from(serde_json::to_vec(&self.value).unwrap_or_default());
+    /// The record as a JSON tree (parsed from its bytes).
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
     }
 
-    /// The value of a top-level string field, if any.
+    fn set_value(&mut self, value: &Value) {
+        self.fields = index_fields(value);
+        self.json = Bytes::from(serde_json::to_vec(value).unwrap_or_default());
+    }
+
+    fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The value of an indexed top-level string field, if any.
     pub fn str_field(&self, name: &str) -> Option<&str> {
-        self.value.get(name).and_then(Value::as_str)
+        self.field(name).and_then(Value::as_str)
+    }
+
+    /// The value of an indexed top-level boolean field, if any.
+    pub fn bool_field(&self, name: &str) -> Option<bool> {
+        self.field(name).and_then(Value::as_bool)
     }
 
     /// Sort key of the default order (newest first): orders use `source_created_at`.
@@ -120,7 +165,7 @@ impl Dataset {
                     for i in 0..n {
                         let (sid, _) = &stores[rng.usize(..stores.len())];
                         let (c, u) = records::random_stamp(&mut rng, anchor);
-                        ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), None);
+                        ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), None, false);
                     }
                 }
                 StreamId::Fulfillments => {
@@ -158,13 +203,22 @@ impl Dataset {
                         let uroom = (anchor - c).num_seconds().clamp(0, 10 * 86_400);
                         let u =
                             c + Duration::seconds(if uroom > 0 { rng.i64(0..=uroom) } else { 0 });
-                        ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), Some(oid.clone()));
+                        ds.push_built(
+                            s,
+                            &mut rng,
+                            i,
+                            c,
+                            u,
+                            Some(sid.clone()),
+                            Some(oid.clone()),
+                            false,
+                        );
                     }
                 }
                 _ => {
                     for i in 0..n {
                         let (c, u) = records::random_stamp(&mut rng, anchor);
-                        ds.push_built(s, &mut rng, i, c, u, None, None);
+                        ds.push_built(s, &mut rng, i, c, u, None, None, false);
                     }
                 }
             }
@@ -187,13 +241,22 @@ impl Dataset {
         updated: DateTime<Utc>,
         store_id: Option<String>,
         order_id: Option<String>,
+        fresh: bool,
     ) {
         let parent = Parent {
             store_id: store_id.as_deref(),
             order_id: order_id.as_deref(),
         };
-        let built = records::build(s, rng, &self.ctx, idx, created, updated, &parent);
-        let mut rec = Record::new(built.key, built.value);
+        let mut built = records::build(s, rng, &self.ctx, idx, created, updated, &parent);
+        if fresh && built.source_created.is_some() {
+            // a record created just now: its source timestamps are "now" too
+            built.source_created = Some(created);
+            if let Some(v) = built.value.get("updated_at").cloned() {
+                built.value["source_created_at"] = v.clone();
+                built.value["source_updated_at"] = v;
+            }
+        }
+        let mut rec = Record::new(built.key, &built.value);
         if s.has_created_at() {
             rec.created = Some(created);
         }
@@ -243,9 +306,10 @@ impl Dataset {
                 }
                 for &p in &pos[..k] {
                     let rec = &mut self.streams[s.index()][p];
-                    records::mutate(s, &mut rec.value, now, &mut self.rng);
+                    let mut v = rec.value();
+                    records::mutate(s, &mut v, now, &mut self.rng);
                     rec.updated = Some(now);
-                    rec.reserialise();
+                    rec.set_value(&v);
                 }
                 updated.insert(s.name().to_string(), k);
             }
@@ -289,18 +353,7 @@ impl Dataset {
             }
             _ => (None, None),
         };
-        self.push_built(s, &mut rng, idx, now, now, store_id, order_id);
-        // a freshly created record: its source timestamps are "now" too
-        if let Some(rec) = self.streams[s.index()].last_mut()
-            && rec.source_created.is_some()
-        {
-            rec.source_created = Some(now);
-            if let Some(v) = rec.value.get("updated_at").cloned() {
-                rec.value["source_created_at"] = v.clone();
-                rec.value["source_updated_at"] = v;
-            }
-            rec.reserialise();
-        }
+        self.push_built(s, &mut rng, idx, now, now, store_id, order_id, true);
         true
     }
 }

@@ -65,7 +65,7 @@ fn page_bytes(page: &[&Record], req: &Req<'_>) -> Vec<Bytes> {
     };
     if req.plan.odd_record && !out.is_empty() {
         let i = req.faults.pick(out.len());
-        let odd = odd_version(&page[i].value);
+        let odd = odd_version(&page[i].value());
         out[i] = Bytes::from(serde_json::to_vec(&odd).unwrap_or_default());
         if req.stream == StreamId::Trackings && req.version == "2026-07" {
             out[i] = rename_zip(&out[i]);
@@ -218,8 +218,7 @@ pub fn tracking_couriers(ds: &Dataset, req: &Req<'_>) -> Out {
         .records(req.stream)
         .iter()
         .filter(|r| {
-            active
-                .is_none_or(|a| !a || r.value.get("active").and_then(|v| v.as_bool()) == Some(true))
+            active.is_none_or(|a| !a || r.bool_field("active") == Some(true))
                 && (slugs.is_empty() || slugs.contains(&r.key))
         })
         .collect();
@@ -504,9 +503,7 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                         && (slugs.is_empty()
                             || r.str_field("slug")
                                 .is_some_and(|s| slugs.iter().any(|x| x == s)))
-                        && published.is_none_or(|b| {
-                            r.value.get("published").and_then(|v| v.as_bool()) == Some(b)
-                        })
+                        && published.is_none_or(|b| r.bool_field("published") == Some(b))
                 })
                 .collect()
         }
@@ -555,15 +552,7 @@ pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
     let matched: Vec<&Record> = ds
         .records(req.stream)
         .iter()
-        .filter(|r| {
-            email.is_none_or(|e| {
-                r.value
-                    .get("account")
-                    .and_then(|a| a.get("email"))
-                    .and_then(|v| v.as_str())
-                    == Some(e)
-            })
-        })
+        .filter(|r| email.is_none_or(|e| r.str_field("account_email") == Some(e)))
         .collect();
     let spec = PageSpec {
         default_limit: 100,
