@@ -124,7 +124,152 @@ fn stream_seed(seed: u64, stream: StreamId) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Build one record (JSON serialised once) with its filter metadata. `fresh` marks a
+/// record created just now: its source timestamps are "now" too.
+#[allow(clippy::too_many_arguments)]
+fn make_record(
+    s: StreamId,
+    rng: &mut Rng,
+    ctx: &Ctx,
+    idx: usize,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+    store_id: Option<String>,
+    order_id: Option<String>,
+    fresh: bool,
+) -> Record {
+    let parent = Parent {
+        store_id: store_id.as_deref(),
+        order_id: order_id.as_deref(),
+    };
+    let mut built = records::build(s, rng, ctx, idx, created, updated, &parent);
+    if fresh && built.source_created.is_some() {
+        built.source_created = Some(created);
+        if let Some(v) = built.value.get("updated_at").cloned() {
+            built.value["source_created_at"] = v.clone();
+            built.value["source_updated_at"] = v;
+        }
+    }
+    let mut rec = Record::new(built.key, &built.value);
+    if s.has_created_at() {
+        rec.created = Some(created);
+    }
+    if s.has_updated_at() {
+        rec.updated = Some(updated);
+    }
+    rec.source_created = built.source_created;
+    rec.store_id = store_id;
+    rec.order_id = order_id;
+    rec
+}
+
+fn sort_records(s: StreamId, recs: &mut [Record]) {
+    if s.has_created_at() {
+        recs.sort_by(|a, b| b.sort_key(s).cmp(&a.sort_key(s)));
+    }
+}
+
+/// Inputs shared by the generators of all streams.
+struct GenInput<'a> {
+    seed: u64,
+    anchor: DateTime<Utc>,
+    ctx: &'a Ctx,
+    records: usize,
+    counts: &'a BTreeMap<String, usize>,
+}
+
+impl GenInput<'_> {
+    fn count(&self, s: StreamId) -> usize {
+        self.counts
+            .get(s.name())
+            .copied()
+            .unwrap_or_else(|| s.default_count(self.records))
+    }
+
+    /// A stream without parents.
+    fn plain(&self, s: StreamId) -> Vec<Record> {
+        if s == StreamId::Locations {
+            return Vec::new();
+        }
+        let mut rng = Rng::with_seed(stream_seed(self.seed, s));
+        let mut out: Vec<Record> = (0..self.count(s))
+            .map(|i| {
+                let (c, u) = records::random_stamp(&mut rng, self.anchor);
+                make_record(s, &mut rng, self.ctx, i, c, u, None, None, false)
+            })
+            .collect();
+        sort_records(s, &mut out);
+        out
+    }
+
+    /// Orders or products, spread over the stores.
+    fn per_store(&self, s: StreamId, stores: &[Record]) -> Vec<Record> {
+        if stores.is_empty() {
+            return Vec::new();
+        }
+        let mut rng = Rng::with_seed(stream_seed(self.seed, s));
+        let mut out: Vec<Record> = (0..self.count(s))
+            .map(|i| {
+                let sid = stores[rng.usize(..stores.len())].key.clone();
+                let (c, u) = records::random_stamp(&mut rng, self.anchor);
+                make_record(s, &mut rng, self.ctx, i, c, u, Some(sid), None, false)
+            })
+            .collect();
+        sort_records(s, &mut out);
+        out
+    }
+
+    /// 0-2 fulfillments per order by default; an explicit count is spread at random.
+    fn fulfillments(&self, orders: &[Record]) -> Vec<Record> {
+        let s = StreamId::Fulfillments;
+        if orders.is_empty() {
+            return Vec::new();
+        }
+        let mut rng = Rng::with_seed(stream_seed(self.seed, s));
+        let plan: Vec<usize> = if self.counts.contains_key(s.name()) {
+            (0..self.count(s))
+                .map(|_| rng.usize(..orders.len()))
+                .collect()
+        } else {
+            let mut p = Vec::new();
+            for oi in 0..orders.len() {
+                for _ in 0..rng.usize(0..=2) {
+                    p.push(oi);
+                }
+            }
+            p
+        };
+        let anchor = self.anchor;
+        let mut out: Vec<Record> = plan
+            .into_iter()
+            .enumerate()
+            .map(|(i, oi)| {
+                let o = &orders[oi];
+                let oc = o.created.unwrap_or(anchor);
+                let room = (anchor - oc).num_seconds().clamp(0, 5 * 86_400);
+                let c = oc + Duration::seconds(if room > 0 { rng.i64(0..=room) } else { 0 });
+                let uroom = (anchor - c).num_seconds().clamp(0, 10 * 86_400);
+                let u = c + Duration::seconds(if uroom > 0 { rng.i64(0..=uroom) } else { 0 });
+                make_record(
+                    s,
+                    &mut rng,
+                    self.ctx,
+                    i,
+                    c,
+                    u,
+                    o.store_id.clone(),
+                    Some(o.key.clone()),
+                    false,
+                )
+            })
+            .collect();
+        sort_records(s, &mut out);
+        out
+    }
+}
+
 impl Dataset {
+    /// Generate every stream. Two threads share the work (the machine has two cores).
     pub fn generate(
         seed: u64,
         records: usize,
@@ -135,146 +280,82 @@ impl Dataset {
         let ctx = Ctx {
             org_id: records::hex(&mut org_rng, 32),
         };
-        let count = |s: StreamId| {
-            counts
-                .get(s.name())
-                .copied()
-                .unwrap_or_else(|| s.default_count(records))
+        let input = GenInput {
+            seed,
+            anchor,
+            ctx: &ctx,
+            records,
+            counts,
         };
+        use StreamId::*;
+        let group_a = [
+            Trackings,
+            Couriers,
+            CourierConnections,
+            ItemReturns,
+            ItemTags,
+            QueryClaims,
+            QueryCoverages,
+            Memberships,
+            Roles,
+            ShippingLabels,
+        ];
+        let group_b = [
+            ShippingRates,
+            ShippingManifests,
+            ShippingCouriers,
+            CancelLabels,
+            Pickups,
+            CancelPickups,
+            ShipperAccounts,
+        ];
+        let input = &input;
+        let (a, b) = std::thread::scope(|scope| {
+            let handle = scope.spawn(move || {
+                group_a
+                    .iter()
+                    .map(|&s| (s, input.plain(s)))
+                    .collect::<Vec<_>>()
+            });
+            let stores = input.plain(Stores);
+            let orders = input.per_store(Orders, &stores);
+            let products = input.per_store(Products, &stores);
+            let fulfillments = input.fulfillments(&orders);
+            let mut b = vec![
+                (Stores, stores),
+                (Orders, orders),
+                (Products, products),
+                (Fulfillments, fulfillments),
+            ];
+            b.extend(group_b.iter().map(|&s| (s, input.plain(s))));
+            let a = match handle.join() {
+                Ok(a) => a,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (a, b)
+        });
+        let locations_per_search = input.count(Locations);
         let mut ds = Dataset {
             streams: vec![Vec::new(); StreamId::ALL.len()],
             store_ids: HashSet::new(),
             next_idx: vec![0; StreamId::ALL.len()],
             ctx,
             rng: Rng::with_seed(seed ^ 0xA5A5_5A5A_1234_4321),
-            locations_per_search: count(StreamId::Locations),
+            locations_per_search,
         };
-        for s in StreamId::ALL {
-            let mut rng = Rng::with_seed(stream_seed(seed, s));
-            let n = count(s);
-            match s {
-                StreamId::Locations => {}
-                StreamId::Orders | StreamId::Products => {
-                    let stores: Vec<(String, DateTime<Utc>)> = ds.streams[StreamId::Stores.index()]
-                        .iter()
-                        .map(|r| (r.key.clone(), r.created.unwrap_or(anchor)))
-                        .collect();
-                    if stores.is_empty() {
-                        continue;
-                    }
-                    for i in 0..n {
-                        let (sid, _) = &stores[rng.usize(..stores.len())];
-                        let (c, u) = records::random_stamp(&mut rng, anchor);
-                        ds.push_built(s, &mut rng, i, c, u, Some(sid.clone()), None, false);
-                    }
-                }
-                StreamId::Fulfillments => {
-                    let orders: Vec<(String, String, DateTime<Utc>)> = ds.streams
-                        [StreamId::Orders.index()]
-                    .iter()
-                    .map(|r| {
-                        (
-                            r.key.clone(),
-                            r.store_id.clone().unwrap_or_default(),
-                            r.created.unwrap_or(anchor),
-                        )
-                    })
-                    .collect();
-                    if orders.is_empty() {
-                        continue;
-                    }
-                    // 0-2 per order by default; an explicit count is spread at random.
-                    let plan: Vec<usize> = if counts.contains_key(s.name()) {
-                        (0..n).map(|_| rng.usize(..orders.len())).collect()
-                    } else {
-                        let mut p = Vec::new();
-                        for (oi, _) in orders.iter().enumerate() {
-                            for _ in 0..rng.usize(0..=2) {
-                                p.push(oi);
-                            }
-                        }
-                        p
-                    };
-                    for (i, oi) in plan.into_iter().enumerate() {
-                        let (oid, sid, oc) = &orders[oi];
-                        let room = (anchor - *oc).num_seconds().clamp(0, 5 * 86_400);
-                        let c =
-                            *oc + Duration::seconds(if room > 0 { rng.i64(0..=room) } else { 0 });
-                        let uroom = (anchor - c).num_seconds().clamp(0, 10 * 86_400);
-                        let u =
-                            c + Duration::seconds(if uroom > 0 { rng.i64(0..=uroom) } else { 0 });
-                        ds.push_built(
-                            s,
-                            &mut rng,
-                            i,
-                            c,
-                            u,
-                            Some(sid.clone()),
-                            Some(oid.clone()),
-                            false,
-                        );
-                    }
-                }
-                _ => {
-                    for i in 0..n {
-                        let (c, u) = records::random_stamp(&mut rng, anchor);
-                        ds.push_built(s, &mut rng, i, c, u, None, None, false);
-                    }
-                }
-            }
-            ds.sort(s);
+        for (s, recs) in a.into_iter().chain(b) {
+            ds.next_idx[s.index()] = recs.len();
+            ds.streams[s.index()] = recs;
         }
-        ds.store_ids = ds.streams[StreamId::Stores.index()]
+        ds.store_ids = ds.streams[Stores.index()]
             .iter()
             .map(|r| r.key.clone())
             .collect();
         ds
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push_built(
-        &mut self,
-        s: StreamId,
-        rng: &mut Rng,
-        idx: usize,
-        created: DateTime<Utc>,
-        updated: DateTime<Utc>,
-        store_id: Option<String>,
-        order_id: Option<String>,
-        fresh: bool,
-    ) {
-        let parent = Parent {
-            store_id: store_id.as_deref(),
-            order_id: order_id.as_deref(),
-        };
-        let mut built = records::build(s, rng, &self.ctx, idx, created, updated, &parent);
-        if fresh && built.source_created.is_some() {
-            // a record created just now: its source timestamps are "now" too
-            built.source_created = Some(created);
-            if let Some(v) = built.value.get("updated_at").cloned() {
-                built.value["source_created_at"] = v.clone();
-                built.value["source_updated_at"] = v;
-            }
-        }
-        let mut rec = Record::new(built.key, &built.value);
-        if s.has_created_at() {
-            rec.created = Some(created);
-        }
-        if s.has_updated_at() {
-            rec.updated = Some(updated);
-        }
-        rec.source_created = built.source_created;
-        rec.store_id = store_id;
-        rec.order_id = order_id;
-        self.streams[s.index()].push(rec);
-        let slot = &mut self.next_idx[s.index()];
-        *slot = (*slot).max(idx + 1);
-    }
-
     fn sort(&mut self, s: StreamId) {
-        if s.has_created_at() {
-            self.streams[s.index()].sort_by(|a, b| b.sort_key(s).cmp(&a.sort_key(s)));
-        }
+        sort_records(s, &mut self.streams[s.index()]);
     }
 
     pub fn records(&self, s: StreamId) -> &[Record] {
@@ -353,7 +434,11 @@ impl Dataset {
             }
             _ => (None, None),
         };
-        self.push_built(s, &mut rng, idx, now, now, store_id, order_id, true);
+        let rec = make_record(
+            s, &mut rng, &self.ctx, idx, now, now, store_id, order_id, true,
+        );
+        self.streams[s.index()].push(rec);
+        self.next_idx[s.index()] = idx + 1;
         true
     }
 }
