@@ -12,7 +12,9 @@ Environment knobs (all optional):
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 from collections import Counter
 import os
 import signal
@@ -31,6 +33,7 @@ import pytest
 
 # PyAirbyte reads these at import time: set them before anything imports airbyte.
 _PYAB_DIR = Path(tempfile.mkdtemp(prefix="e2e-pyairbyte-"))
+atexit.register(shutil.rmtree, _PYAB_DIR, ignore_errors=True)
 os.environ["AIRBYTE_OFFLINE_MODE"] = "1"  # no registry look-ups, no telemetry
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["AIRBYTE_PROJECT_DIR"] = str(_PYAB_DIR)
