@@ -25,13 +25,13 @@ from pathlib import Path
 import pytest
 
 import protocol
-from conftest import (CURSOR, FULL_REFRESH_ONLY, PRIMARY_KEY, STREAMS, record_keys, truth_keys)
+from conftest import (API_KEY, CURSOR, FULL_REFRESH_ONLY, PRIMARY_KEY, STREAMS, record_keys, truth_keys)
 
 import airbyte as ab  # noqa: E402  (conftest set the offline/telemetry env first)
 from sqlalchemy import text  # noqa: E402
 
 PAGE_SIZE = 25
-TRUTH_STREAMS = [s for s in STREAMS if s != "locations"]  # locations: derived searches, no truth
+TRUTH_STREAMS = [s for s in STREAMS if s != "locations"]  # locations: truth of the derived searches
 SHIPPING_FILTERED = ["shipping_rates", "shipping_labels", "shipping_manifests", "cancel_labels", "pickups",
                      "cancel_pickups"]
 
@@ -242,8 +242,10 @@ def test_first_read_matches_truth(first_read):
             problems.append(f"{stream}: table {len(got)} rows, truth {len(want)}; missing "
                             f"{sorted(want - set(got))[:3]}, extra {sorted(set(got) - want)[:3]}")
     loc = table_keys(env, "locations")
-    if not loc or len(loc) != len(set(loc)) or any(k[0] is None for k in loc):
-        problems.append(f"locations: {len(loc)} rows, {len(set(loc))} distinct location_id")
+    want = env.sandbox.locations_truth(env.read1.records().get("shipper_accounts", []))
+    if not loc or len(loc) != len(set(loc)) or set(loc) != want:
+        problems.append(f"locations: {len(loc)} rows, {len(set(loc))} distinct location_id, truth of the "
+                        f"searches derived from shipper accounts {len(want)}; missing {sorted(want - set(loc))[:3]}")
     assert not problems, "\n".join(problems)
 
 
@@ -434,6 +436,7 @@ def test_hidden_stderr_is_clean(second_read):
     for inv in (second_read.read1, second_read.read2):
         low = inv.stderr.lower()
         assert "panic" not in low and "error" not in low, inv.stderr[-3000:]
+        assert API_KEY not in inv.stderr and API_KEY not in inv.stdout, "API key leaked in a PyAirbyte read"
 
 
 def _requests(stats: dict, fragment: str) -> int:
