@@ -5,7 +5,7 @@ use fastrand::Rng;
 use serde_json::{Value, json};
 
 use crate::streams::StreamId;
-use crate::timefmt::{TsStyle, fmt_date, fmt_ts};
+use crate::timefmt::{TsStyle, fmt_date, fmt_naive, fmt_ts};
 
 /// Seconds of history the generated data covers (~400 days, so retention windows matter).
 pub const HISTORY_SECS: i64 = 400 * 86_400;
@@ -600,8 +600,8 @@ fn tracking(
             let span = (updated - created).num_seconds().max(0);
             let t = created + Duration::seconds(span * (k as i64 + 1) / (n_cp as i64 + 1));
             let loose = match k % 3 {
-                0 => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
-                1 => t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
+                0 => fmt_naive(t),
+                1 => fmt_ts(t, TsStyle::Plus00),
                 _ => fmt_date(t),
             };
             let ct = TAGS[(k + 1).min(TAGS.len() - 1)];
