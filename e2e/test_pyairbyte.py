@@ -337,8 +337,9 @@ def test_date_times_keep_their_instant(first_read):
                     problems.append(f"{stream}.{f} {key}: emitted {raw!r} = {want.isoformat()}Z, "
                                     f"stored {stored!r}")
     by_field = Counter(p.split(" ", 1)[0] for p in problems)
+    one_per_stream = {p.split(".", 1)[0]: p for p in reversed(problems)}
     assert not problems, (f"{len(problems)} date-time values changed instant in DuckDB; per field "
-                          f"{dict(by_field)}; e.g.\n" + "\n".join(problems[:5]))
+                          f"{dict(by_field)}; one example per stream:\n" + "\n".join(one_per_stream.values()))
 
 
 # --------------------------------------------------------------------------- second read
