@@ -130,6 +130,28 @@ fn keyset_walk<'d>(
     (total, page, more)
 }
 
+/// The same walk when the only filter is a created_at window: binary searches on the
+/// newest-first order, so a page costs O(log n + limit) instead of a full scan.
+fn window_walk<'d>(
+    records: &'d [Record],
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    ks: Option<&Keyset>,
+    limit: usize,
+) -> (usize, Vec<&'d Record>, bool) {
+    let created = |r: &Record| r.created.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let start = records.partition_point(|r| created(r) > hi);
+    let end = records.partition_point(|r| created(r) >= lo).max(start);
+    let from = match ks {
+        Some(k) => records
+            .partition_point(|r| (created(r), r.key.as_str()) >= (k.created_at, k.id.as_str()))
+            .clamp(start, end),
+        None => start,
+    };
+    let to = (from + limit).min(end);
+    (end - start, records[from..to].iter().collect(), to < end)
+}
+
 /// Next token after `page`, or the request's own token when the loop trap is on.
 fn next_token(
     req: &Req<'_>,
@@ -173,27 +195,33 @@ pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
         let umax = ts_param(p, prod, "updated_at_max")?;
         let slugs = p.all("slug");
         let tags = p.all("tag");
-        keyset_walk(ds.records(req.stream), ks.as_ref(), limit, |r| {
-            let (Some(c), Some(u)) = (r.created, r.updated) else {
-                return false;
-            };
-            c >= cmin
-                && c <= cmax
-                && umin.is_none_or(|m| u >= m)
-                && umax.is_none_or(|m| u <= m)
-                && (slugs.is_empty()
-                    || r.str_field("slug")
-                        .is_some_and(|s| slugs.iter().any(|x| x == s)))
-                && (tags.is_empty()
-                    || r.str_field("tag")
-                        .is_some_and(|s| tags.iter().any(|x| x == s)))
-        })
+        let recs = ds.records(req.stream);
+        if umin.is_none() && umax.is_none() && slugs.is_empty() && tags.is_empty() {
+            window_walk(recs, cmin, cmax.min(req.now), ks.as_ref(), limit)
+        } else {
+            keyset_walk(recs, ks.as_ref(), limit, |r| {
+                let (Some(c), Some(u)) = (r.created, r.updated) else {
+                    return false;
+                };
+                let any = |xs: &[String], f: &str| {
+                    xs.is_empty() || r.str_field(f).is_some_and(|s| xs.iter().any(|x| x == s))
+                };
+                c >= cmin
+                    && c <= cmax
+                    && umin.is_none_or(|m| u >= m)
+                    && umax.is_none_or(|m| u <= m)
+                    && any(&slugs, "slug")
+                    && any(&tags, "tag")
+            })
+        }
     } else {
-        let slug = p.get("courier_slug").filter(|s| !s.is_empty());
-        keyset_walk(ds.records(req.stream), ks.as_ref(), limit, |r| {
-            r.created.is_some_and(|c| c <= req.now)
-                && slug.is_none_or(|s| r.str_field("courier_slug") == Some(s))
-        })
+        let recs = ds.records(req.stream);
+        match p.get("courier_slug").filter(|s| !s.is_empty()) {
+            None => window_walk(recs, DateTime::<Utc>::MIN_UTC, req.now, ks.as_ref(), limit),
+            Some(slug) => keyset_walk(recs, ks.as_ref(), limit, |r| {
+                r.created.is_some_and(|c| c <= req.now) && r.str_field("courier_slug") == Some(slug)
+            }),
+        }
     };
     let (next, has_next) = next_token(req, cursor, &page, more);
     let prefix = format!(
@@ -594,13 +622,19 @@ pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
         let cmax = ts_param(p, prod, "created_at_max")?.unwrap_or(req.now);
         (Some((cmin, cmax)), None)
     };
-    let (_, page, more) = keyset_walk(ds.records(req.stream), ks.as_ref(), limit, |r| {
-        let Some(c) = r.created else { return false };
-        c <= req.now
-            && window.is_none_or(|(lo, hi)| c >= lo && c <= hi)
-            && status.is_none_or(|s| r.str_field("status") == Some(s))
-            && slug.is_none_or(|s| r.str_field("slug") == Some(s))
-    });
+    let recs = ds.records(req.stream);
+    let (_, page, more) = if status.is_none() && slug.is_none() {
+        let (lo, hi) = window.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
+        window_walk(recs, lo, hi.min(req.now), ks.as_ref(), limit)
+    } else {
+        keyset_walk(recs, ks.as_ref(), limit, |r| {
+            let Some(c) = r.created else { return false };
+            c <= req.now
+                && window.is_none_or(|(lo, hi)| c >= lo && c <= hi)
+                && status.is_none_or(|s| r.str_field("status") == Some(s))
+                && slug.is_none_or(|s| r.str_field("slug") == Some(s))
+        })
+    };
     let (next, _) = next_token(req, token, &page, more);
     let mut prefix = format!("\"next_token\":{},\"limit\":{limit},", js(&next));
     if let Some((lo, hi)) = window {
