@@ -130,6 +130,19 @@ def test_read_from_sample_state(secrets_dir):
     h.protocol.check_read_sequence(res.messages, h.STREAMS, require_complete=True)
 
 
+def test_state_files_cover_every_sandbox_store(sandbox):
+    """orders/fulfillments keep per-store cursors; the files must name every store."""
+    stores = sorted(r["id"] for r in sandbox.truth("stores"))
+    for name in ("sample_state.json", "abnormal_state.json"):
+        for m in h.load_json(h.IT / name):
+            st = m["stream"]["stream_state"]
+            if "states" in st:
+                listed = sorted(e["partition"]["store_id"] for e in st["states"])
+                assert listed == stores, (
+                    f"{name}: {m['stream']['stream_descriptor']['name']} lists stores {listed}, the sandbox "
+                    f"has {stores}; rerun integration_tests/generate_expected_records.py --states")
+
+
 def test_abnormal_state_reads_nothing_incremental(secrets_dir):
     """Future cursors (2099) in every incremental stream's state: no records for them."""
     res = h.docker_run(
