@@ -287,3 +287,34 @@ fn blocking_start_for_plain_tests() {
     sb.shutdown();
     assert!(std::net::TcpStream::connect(&addr).is_err() || raw_get(&addr, "/", None).is_empty());
 }
+
+#[tokio::test]
+async fn counts_override_ratios() {
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        records: 300,
+        counts: [
+            ("fulfillments", 7),
+            ("couriers", 50),
+            ("locations", 3),
+            ("stores", 5),
+            ("roles", 8),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+        ..SandboxConfig::default()
+    })
+    .await;
+    assert_eq!(t.truth("fulfillments").await.len(), 7);
+    assert_eq!(t.truth("couriers").await.len(), 50);
+    assert_eq!(t.truth("stores").await.len(), 5);
+    assert_eq!(t.truth("roles").await.len(), 8);
+    let r = t
+        .get("/postmen/v3/locations?slug=dhl&country=USA&city=Boston")
+        .await;
+    assert_eq!(r.body["data"]["locations"].as_array().unwrap().len(), 3);
+    // ratios: memberships N/4, shipping labels N (all kept by truth)
+    assert_eq!(t.truth("memberships").await.len(), 75);
+    assert_eq!(t.truth("shipping_labels").await.len(), 300);
+}
