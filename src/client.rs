@@ -142,6 +142,7 @@ pub struct Client {
     buckets: Mutex<HashMap<String, Bucket>>,
     in_flight: Semaphore,
     max_retries: u32,
+    rate_override: Option<u32>,
     pub stats: Stats,
 }
 
@@ -180,6 +181,7 @@ impl Client {
             buckets: Mutex::new(HashMap::new()),
             in_flight: Semaphore::new(config.max_concurrent_requests.max(1)),
             max_retries: config.max_retries,
+            rate_override: config.max_requests_per_second,
             stats: Stats::default(),
         })
     }
@@ -199,7 +201,8 @@ impl Client {
             if interrupted() {
                 return Err(ApiError::Interrupted);
             }
-            self.pace(&key, req.product.rate_limit(req.path)).await;
+            let rate = self.rate_override.unwrap_or_else(|| req.product.rate_limit(req.path));
+            self.pace(&key, rate).await;
             if interrupted() {
                 return Err(ApiError::Interrupted);
             }
@@ -354,8 +357,8 @@ impl Client {
         }
     }
 
-    /// Follow the server's stated limit when it is lower than the documented one
-    /// (a plan with a lower limit, or a shared organisation quota).
+    /// Follow the limit the server announces (`X-RateLimit-Limit` / `ratelimit-limit`,
+    /// requests per second): a plan with a lower or higher limit than documented.
     fn adapt(&self, key: &str, headers: &HeaderMap) {
         let limit = header_u64(headers, &["x-ratelimit-limit", "ratelimit-limit"]);
         let Some(limit) = limit.filter(|l| *l > 0 && *l < 10_000) else {

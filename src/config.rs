@@ -33,6 +33,8 @@ pub struct Config {
     pub page_size: Option<u32>,
     pub max_concurrent_requests: usize,
     pub max_retries: u32,
+    /// Replaces AfterShip's documented per-API request rates when set.
+    pub max_requests_per_second: Option<u32>,
     pub shipping_lookback: chrono::Duration,
     pub slice: chrono::Duration,
     pub locations_searches: Vec<LocationSearch>,
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Config {
             .field("page_size", &self.page_size)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("max_retries", &self.max_retries)
+            .field("max_requests_per_second", &self.max_requests_per_second)
             .field("shipping_lookback", &self.shipping_lookback)
             .field("slice", &self.slice)
             .field("locations_searches", &self.locations_searches)
@@ -157,6 +160,14 @@ pub fn connection_specification() -> Value {
                 "description": "Retries of one request after a 429, a 5xx, a timeout or a broken connection, with exponential backoff and jitter.",
                 "default": 6, "minimum": 0, "maximum": 20,
                 "order": 6,
+                "group": "advanced"
+            },
+            "max_requests_per_second": {
+                "type": "integer",
+                "title": "Requests per Second (override)",
+                "description": "Leave unset to pace each AfterShip API at its documented rate limit (GET /trackings 6/s, other Tracking endpoints 5/s, Returns, Protection, Commerce, Members and Shipping 10/s each), lowered or raised to the limit the server announces in its rate-limit headers. Set it only for a plan with different limits or a local test server.",
+                "minimum": 1, "maximum": 100000,
+                "order": 11,
                 "group": "advanced"
             },
             "shipping_lookback_days": {
@@ -315,6 +326,10 @@ pub fn parse(value: &Value) -> Result<Config, String> {
             .map(|v| v as u32),
         max_concurrent_requests: get_u64("max_concurrent_requests", 10) as usize,
         max_retries: get_u64("max_retries", 6) as u32,
+        max_requests_per_second: obj
+            .get("max_requests_per_second")
+            .and_then(Value::as_u64)
+            .map(|v| v as u32),
         shipping_lookback: chrono::Duration::days(get_u64("shipping_lookback_days", 7) as i64),
         slice: chrono::Duration::days(get_u64("slice_days", 7) as i64),
         locations_searches,
