@@ -4,9 +4,10 @@
 #     docker build -t airbyte/source-aftership:dev .
 # builds the last stage, `runtime`: the `build` stage compiles the connector in
 # rust:1-slim-bookworm and `runtime` copies the binary onto `runtime-base`
-# (debian:bookworm-slim + CA certificates + user airbyte, uid 1000). BuildKit builds
-# only the stages `runtime` needs; with the classic builder (DOCKER_BUILDKIT=0) add
-# `--target runtime`, or it also builds `runtime-prebuilt`.
+# (debian:bookworm-slim + CA certificates + user airbyte, uid 1000). This needs
+# BuildKit, which builds only the stages `runtime` depends on; the classic builder
+# (DOCKER_BUILDKIT=0) builds every stage before the target, `runtime-prebuilt` included,
+# and fails there for want of a host-built binary.
 #
 # Offline (no registry, as on this project's build machines), scripts/build-image
 # makes the image without pulling anything:
