@@ -160,7 +160,11 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
+        let faults_changed = update.faults.is_some();
         g.apply(update);
+        if faults_changed {
+            st.faults.restart_count();
+        }
         g.clone()
     };
     Json(new).into_response()

@@ -224,6 +224,12 @@ impl FaultState {
         plan
     }
 
+    /// Restart the request count of `unauthorized-after` (done when faults are set at
+    /// run time, so "after N requests" counts from that moment).
+    pub fn restart_count(&self) {
+        self.api_requests.store(0, Ordering::SeqCst);
+    }
+
     /// A cursor once caught in the loop trap stays caught.
     pub fn trap(&self, cursor: &str) {
         lock(&self.trapped).insert(cursor.to_string());

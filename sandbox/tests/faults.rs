@@ -181,6 +181,14 @@ async fn odd_record_and_unauthorized_after() {
         assert_eq!(r.status, 401);
         assert_eq!(r.body["meta"]["code"], 401);
     }
+    // set at run time, the count starts then
+    t.faults(json!([])).await;
+    assert_eq!(t.get(TR).await.status, 200);
+    t.faults(json!([{"kind": "unauthorized-after", "rate": 2}]))
+        .await;
+    assert_eq!(t.get(TR).await.status, 200);
+    assert_eq!(t.get(TR).await.status, 200);
+    assert_eq!(t.get(TR).await.status, 401);
 }
 
 #[tokio::test]
