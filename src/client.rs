@@ -201,7 +201,9 @@ impl Client {
             if interrupted() {
                 return Err(ApiError::Interrupted);
             }
-            let rate = self.rate_override.unwrap_or_else(|| req.product.rate_limit(req.path));
+            let rate = self
+                .rate_override
+                .unwrap_or_else(|| req.product.rate_limit(req.path));
             self.pace(&key, rate).await;
             if interrupted() {
                 return Err(ApiError::Interrupted);

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod paginate;
 pub mod protocol;
 pub mod read;
+pub mod record;
 pub mod state;
 pub mod streams;
 pub mod time;

@@ -6,7 +6,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, RwLock};
@@ -135,45 +134,25 @@ impl Output {
         self.write_bytes(line.as_bytes(), true);
     }
 
-    /// Write a batch of records of one stream. `extra` holds top-level fields to add
-    /// to every record (Commerce parent ids); without it the API's bytes pass through.
-    pub fn records(&self, stream: &str, records: &[&RawValue], extra: &[(&str, &str)]) {
-        if records.is_empty() {
+    /// Write a batch of records of one stream; `data` is each record's JSON object
+    /// as it goes out (the API's own bytes unless it had to be reshaped).
+    pub fn records<S: AsRef<str>>(&self, stream: &str, data: &[S]) {
+        if data.is_empty() {
             return;
         }
-        let emitted_at = now_ms();
+        let emitted_at = now_ms().to_string();
         let name = serde_json::to_string(stream).unwrap_or_else(|_| "\"\"".into());
-        let mut buf = Vec::with_capacity(records.iter().map(|r| r.get().len() + 96).sum());
-        for rec in records {
+        let mut buf = Vec::with_capacity(data.iter().map(|r| r.as_ref().len() + 96).sum());
+        for rec in data {
             buf.extend_from_slice(b"{\"type\":\"RECORD\",\"record\":{\"stream\":");
             buf.extend_from_slice(name.as_bytes());
             buf.extend_from_slice(b",\"data\":");
-            if extra.is_empty() {
-                buf.extend_from_slice(rec.get().as_bytes());
-            } else {
-                write_with_extra(&mut buf, rec, extra);
-            }
+            buf.extend_from_slice(rec.as_ref().as_bytes());
             buf.extend_from_slice(b",\"emitted_at\":");
-            buf.extend_from_slice(emitted_at.to_string().as_bytes());
+            buf.extend_from_slice(emitted_at.as_bytes());
             buf.extend_from_slice(b"}}\n");
         }
         self.write_bytes(&buf, false);
-    }
-}
-
-/// Serialise `rec` with `extra` fields set at the top level (replacing any
-/// same-named field the API sent). Non-object records pass through unchanged.
-fn write_with_extra(buf: &mut Vec<u8>, rec: &RawValue, extra: &[(&str, &str)]) {
-    match serde_json::from_str::<serde_json::Map<String, Value>>(rec.get()) {
-        Ok(mut map) => {
-            for (k, v) in extra {
-                map.insert((*k).to_string(), Value::String((*v).to_string()));
-            }
-            if serde_json::to_writer(&mut *buf, &map).is_err() {
-                buf.extend_from_slice(rec.get().as_bytes());
-            }
-        }
-        Err(_) => buf.extend_from_slice(rec.get().as_bytes()),
     }
 }
 
@@ -265,17 +244,6 @@ mod tests {
             redact("key super-secret-key-42 leaked"),
             "key ********** leaked"
         );
-    }
-
-    #[test]
-    fn extra_fields_are_added_and_override() {
-        let raw: Box<RawValue> =
-            serde_json::from_str(r#"{"id":"o1","store_id":"old","n":{"a":1}}"#).unwrap();
-        let mut buf = Vec::new();
-        write_with_extra(&mut buf, &raw, &[("store_id", "s1")]);
-        let v: Value = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(v["store_id"], "s1");
-        assert_eq!(v["n"]["a"], 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::client::{ApiError, Client, Request};
 use crate::config::{Config, LocationSearch};
 use crate::paginate::Pager;
 use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
+use crate::record;
 use crate::state::{Cursor, InputState};
 use crate::streams::{Filter, Pagination, Product, Source, StreamDef};
 use crate::time::{format_filter, parse_instant};
@@ -288,6 +289,8 @@ struct Run<'a> {
     future_cursor: u64,
     capped_warned: bool,
     summary: Summary,
+    /// Where this stream's records hold `format: date-time` values.
+    date_times: Vec<record::Path>,
 }
 
 impl<'a> Run<'a> {
@@ -303,6 +306,7 @@ impl<'a> Run<'a> {
             future_cursor: 0,
             capped_warned: false,
             summary: Summary::default(),
+            date_times: record::date_time_paths(&def.json_schema()),
         }
     }
 
@@ -325,7 +329,10 @@ impl<'a> Run<'a> {
 
     async fn go(&mut self) -> Outcome {
         let result = match self.def.source {
-            Source::List => self.read_partition(&Partition::default()).await,
+            Source::List => {
+                self.read_partition(&Partition::default(), self.threshold(None))
+                    .await
+            }
             Source::PerStore => self.read_per_store().await,
             Source::PerOrder => self.read_per_order().await,
             Source::LocationSearch => self.read_locations().await,
@@ -413,8 +420,13 @@ impl<'a> Run<'a> {
     }
 
     /// Read one partition: its windows in ascending order, each walked to the end.
-    async fn read_partition(&mut self, p: &Partition) -> Result<(), ApiError> {
-        let threshold = self.threshold(p.store_id.as_deref());
+    /// `threshold` is fixed by the caller for the whole partition (for fulfillments,
+    /// once per store, before any of its orders moves the store's cursor).
+    async fn read_partition(
+        &mut self,
+        p: &Partition,
+        threshold: Option<DateTime<Utc>>,
+    ) -> Result<(), ApiError> {
         let mut windows = self.plan_windows(threshold);
         let mut max_seen: Option<DateTime<Utc>> = None;
         while let Some(w) = windows.next() {
@@ -548,7 +560,11 @@ impl<'a> Run<'a> {
         if let Some(o) = &p.order_id {
             extra.push(("order_id", o));
         }
-        protocol::out().records(self.def.name, records, &extra);
+        let data: Vec<_> = records
+            .iter()
+            .map(|r| record::shape(r, &extra, &self.date_times))
+            .collect();
+        protocol::out().records(self.def.name, &data);
         self.since_state += records.len() as u64;
         self.summary.records += records.len() as u64;
     }
@@ -660,11 +676,12 @@ impl<'a> Run<'a> {
 
     async fn read_per_store(&mut self) -> Result<(), ApiError> {
         for store in self.stores().await? {
+            let threshold = self.threshold(Some(&store));
             let p = Partition {
                 store_id: Some(store),
                 ..Partition::default()
             };
-            self.read_partition(&p).await?;
+            self.read_partition(&p, threshold).await?;
             if self.def.cursor.is_some() {
                 self.checkpoint();
             }
@@ -707,7 +724,7 @@ impl<'a> Run<'a> {
                     order_id: Some(order),
                     query: Vec::new(),
                 };
-                self.read_partition(&p).await?;
+                self.read_partition(&p, threshold).await?;
             }
             self.checkpoint();
         }

@@ -18,28 +18,56 @@ fn a_full_sync_under_real_rate_limits_draws_almost_no_429s() {
     .unwrap();
     let base = sb.base_url();
     let dir = Dir::new("ratelimit");
-    let out = read(&dir, &config(&base, json!({"page_size": 10})), &catalog(&[], true), None);
+    let out = read(
+        &dir,
+        &config(&base, json!({"page_size": 10})),
+        &catalog(&[], true),
+        None,
+    );
     assert_eq!(out.code, Some(0), "{}", out.stdout);
     let stats = admin(&base, "GET", "/__sandbox/stats", None);
     let total = stats["total"].as_u64().unwrap();
-    let throttled: u64 = stats["requests"].as_object().unwrap().values().filter_map(|v| v["429"].as_u64()).sum();
+    let throttled: u64 = stats["requests"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|v| v["429"].as_u64())
+        .sum();
     println!("rate-limited sync: {total} requests, {throttled} answered 429");
     assert!(total > 100, "too few requests to judge: {total}");
-    assert!(throttled * 100 < total, "{throttled} of {total} requests were answered 429 (≥ 1%)");
+    assert!(
+        throttled * 100 < total,
+        "{throttled} of {total} requests were answered 429 (≥ 1%)"
+    );
 }
 
 /// One row of the fault matrix: run a sync of a few streams under `faults`.
-fn fault_run(faults: &[&str], streams: &[&str]) -> (Output, String, aftership_sandbox::BlockingSandbox) {
+fn fault_run(
+    faults: &[&str],
+    streams: &[&str],
+) -> (Output, String, aftership_sandbox::BlockingSandbox) {
     let sb = sandbox(150, faults, &[("orders", 15)]);
     let base = sb.base_url();
     let dir = Dir::new("matrix");
-    let out = read(&dir, &config(&base, json!({"page_size": 10, "max_retries": 12})), &catalog(streams, true), None);
+    let out = read(
+        &dir,
+        &config(&base, json!({"page_size": 10, "max_retries": 12})),
+        &catalog(streams, true),
+        None,
+    );
     (out, base, sb)
 }
 
 #[test]
 fn fault_matrix() {
-    let streams = ["trackings", "item_returns", "query_coverages", "orders", "shipping_labels", "memberships"];
+    let streams = [
+        "trackings",
+        "item_returns",
+        "query_coverages",
+        "orders",
+        "shipping_labels",
+        "memberships",
+    ];
     // (faults, expected: Ok(()) = exact truth; Err(failure_type) = that failure)
     let rows: Vec<(Vec<&str>, Result<(), &str>)> = vec![
         (vec!["500:0.15"], Ok(())),
@@ -50,7 +78,18 @@ fn fault_matrix() {
         (vec!["truncate:0.15"], Ok(())),
         (vec!["slow:0.03"], Ok(())),
         (vec!["odd-record:0.5"], Ok(())),
-        (vec!["500:0.05", "503:0.05", "429:0.05", "reset:0.05", "truncate:0.05", "slow:0.02", "odd-record:0.2"], Ok(())),
+        (
+            vec![
+                "500:0.05",
+                "503:0.05",
+                "429:0.05",
+                "reset:0.05",
+                "truncate:0.05",
+                "slow:0.02",
+                "odd-record:0.2",
+            ],
+            Ok(()),
+        ),
         (vec!["repeat-cursor:1.0"], Err("system_error")),
         (vec!["unauthorized-after:10"], Err("config_error")),
     ];
@@ -60,16 +99,29 @@ fn fault_matrix() {
         let (out, base, _sb) = fault_run(&faults, &streams);
         let outcome = match (&expected, out.code) {
             (Ok(()), Some(0)) => {
-                let wrong: Vec<_> = streams.iter().filter(|s| out.keys(s) != truth_keys(&base, s, "")).collect();
-                if wrong.is_empty() { "completed, exact truth".to_string() } else { format!("MISMATCH in {wrong:?}") }
+                let wrong: Vec<_> = streams
+                    .iter()
+                    .filter(|s| out.keys(s) != truth_keys(&base, s, ""))
+                    .collect();
+                if wrong.is_empty() {
+                    "completed, exact truth".to_string()
+                } else {
+                    format!("MISMATCH in {wrong:?}")
+                }
             }
             (Ok(()), code) => format!("FAILED (exit {code:?}): {:?}", out.errors().first()),
             (Err(ft), Some(1)) => {
                 let errs = out.errors();
                 // Whatever was emitted belongs to the truth; state never claims more.
-                let extra: Vec<_> = streams.iter().filter(|s| !out.keys(s).is_subset(&truth_keys(&base, s, ""))).collect();
+                let extra: Vec<_> = streams
+                    .iter()
+                    .filter(|s| !out.keys(s).is_subset(&truth_keys(&base, s, "")))
+                    .collect();
                 if !errs.iter().any(|e| e["failure_type"] == *ft) {
-                    format!("wrong failure types: {:?}", errs.iter().map(|e| &e["failure_type"]).collect::<Vec<_>>())
+                    format!(
+                        "wrong failure types: {:?}",
+                        errs.iter().map(|e| &e["failure_type"]).collect::<Vec<_>>()
+                    )
                 } else if !extra.is_empty() {
                     format!("records outside the truth in {extra:?}")
                 } else {
@@ -82,7 +134,10 @@ fn fault_matrix() {
         if !ok {
             failures.push(format!("{faults:?}: {outcome}"));
         }
-        let exp = match expected { Ok(()) => "complete, exact truth".to_string(), Err(ft) => format!("fail as {ft}") };
+        let exp = match expected {
+            Ok(()) => "complete, exact truth".to_string(),
+            Err(ft) => format!("fail as {ft}"),
+        };
         table.push_str(&format!("| `{}` | {exp} | {outcome} |\n", faults.join(" ")));
     }
     println!("{table}");
@@ -99,20 +154,37 @@ fn kill_under_faults_and_resume_loses_nothing() {
         records: 300,
         rate_limit: false,
         latency_ms: 10,
-        faults: ["500:0.1", "truncate:0.05", "reset:0.05"].iter().map(|f| f.parse().unwrap()).collect(),
+        faults: ["500:0.1", "truncate:0.05", "reset:0.05"]
+            .iter()
+            .map(|f| f.parse().unwrap())
+            .collect(),
         ..Default::default()
     })
     .unwrap();
     let base = sb.base_url();
     let dir = Dir::new("killfault");
-    let c = dir.write("config.json", &config(&base, json!({"page_size": 15, "slice_days": 2, "max_retries": 12})));
+    let c = dir.write(
+        "config.json",
+        &config(
+            &base,
+            json!({"page_size": 15, "slice_days": 2, "max_retries": 12}),
+        ),
+    );
     let k = dir.write("catalog.json", &catalog(&streams, true));
     let mut seen: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
     let mut state = json!([]);
     for round in 1..=12 {
         let s = dir.write("state.json", &state);
         let child = Command::new(BIN)
-            .args(["read", "--config", &path(&c), "--catalog", &path(&k), "--state", &path(&s)])
+            .args([
+                "read",
+                "--config",
+                &path(&c),
+                "--catalog",
+                &path(&k),
+                "--state",
+                &path(&s),
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -128,16 +200,25 @@ fn kill_under_faults_and_resume_loses_nothing() {
         let out = child.wait_with_output().unwrap();
         let _ = killer.join();
         let text = String::from_utf8_lossy(&out.stdout);
-        let whole: String = text.lines().filter(|l| serde_json::from_str::<Value>(l).is_ok()).map(|l| format!("{l}\n")).collect();
+        let whole: String = text
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+            .map(|l| format!("{l}\n"))
+            .collect();
         let parsed = parse_output(out.status.code(), whole, String::new());
         for s in streams {
             seen.entry(s).or_default().extend(parsed.keys(s));
         }
         let new_state = parsed.state();
-        let (Some(old), Some(new)) = (state.as_array(), new_state.as_array()) else { unreachable!() };
+        let (Some(old), Some(new)) = (state.as_array(), new_state.as_array()) else {
+            unreachable!()
+        };
         let mut merged: Vec<Value> = old
             .iter()
-            .filter(|o| !new.iter().any(|n| n["stream"]["stream_descriptor"] == o["stream"]["stream_descriptor"]))
+            .filter(|o| {
+                !new.iter()
+                    .any(|n| n["stream"]["stream_descriptor"] == o["stream"]["stream_descriptor"])
+            })
             .cloned()
             .collect();
         merged.extend(new.iter().cloned());
@@ -145,7 +226,11 @@ fn kill_under_faults_and_resume_loses_nothing() {
         if out.status.success() {
             break;
         }
-        assert!(round <= 5, "the uninterrupted round failed: {:?}", out.status);
+        assert!(
+            round <= 5,
+            "the uninterrupted round failed: {:?}",
+            out.status
+        );
     }
     for s in streams {
         let want = truth_keys(&base, s, "");
@@ -166,8 +251,14 @@ fn sigterm_flushes_state_and_ends_as_killed_by_sigterm() {
     .unwrap();
     let base = sb.base_url();
     let dir = Dir::new("sigterm");
-    let c = dir.write("config.json", &config(&base, json!({"page_size": 10, "slice_days": 1})));
-    let k = dir.write("catalog.json", &catalog(&["trackings", "shipping_labels"], true));
+    let c = dir.write(
+        "config.json",
+        &config(&base, json!({"page_size": 10, "slice_days": 1})),
+    );
+    let k = dir.write(
+        "catalog.json",
+        &catalog(&["trackings", "shipping_labels"], true),
+    );
     let child = Command::new(BIN)
         .args(["read", "--config", &path(&c), "--catalog", &path(&k)])
         .stdout(Stdio::piped())
@@ -177,18 +268,40 @@ fn sigterm_flushes_state_and_ends_as_killed_by_sigterm() {
     let pid = child.id();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let sent = std::time::Instant::now();
-    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let took = sent.elapsed();
-    assert!(took < std::time::Duration::from_secs(5), "took {took:?} to stop");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "took {took:?} to stop"
+    );
     assert_eq!(out.status.signal(), Some(15), "{:?}", out.status);
     // Every line is whole, and records were followed by state.
-    let parsed = parse_output(None, String::from_utf8_lossy(&out.stdout).into(), String::new());
+    let parsed = parse_output(
+        None,
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::new(),
+    );
     assert!(!parsed.records("trackings").is_empty());
-    let last_record = parsed.messages.iter().rposition(|m| m["type"] == "RECORD").unwrap();
-    let last_state = parsed.messages.iter().rposition(|m| m["type"] == "STATE").unwrap();
+    let last_record = parsed
+        .messages
+        .iter()
+        .rposition(|m| m["type"] == "RECORD")
+        .unwrap();
+    let last_state = parsed
+        .messages
+        .iter()
+        .rposition(|m| m["type"] == "STATE")
+        .unwrap();
     assert!(last_state > last_record || parsed.state().as_array().is_some_and(|a| !a.is_empty()));
-    assert!(parsed.errors().is_empty(), "an interrupted read is not an error: {:?}", parsed.errors());
+    assert!(
+        parsed.errors().is_empty(),
+        "an interrupted read is not an error: {:?}",
+        parsed.errors()
+    );
 }
 
 #[test]
@@ -196,18 +309,52 @@ fn every_record_validates_against_its_stream_schema() {
     let sb = sandbox(120, &[], &[("orders", 20)]);
     let base = sb.base_url();
     let dir = Dir::new("schema");
-    let cfg = config(&base, json!({"locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}));
+    let cfg = config(
+        &base,
+        json!({"locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}),
+    );
     let out = read(&dir, &cfg, &catalog(&[], false), None);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
     for def in source_aftership::streams::STREAMS.iter() {
         let schema = def.json_schema();
-        let validator = jsonschema::draft7::options().should_validate_formats(true).build(&schema).unwrap();
+        let validator = jsonschema::draft7::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap();
         let records = out.records(def.name);
         assert!(!records.is_empty(), "{}", def.name);
+        let paths = source_aftership::record::date_time_paths(&schema);
         for r in records {
+            for p in &paths {
+                for v in values_at(r, p) {
+                    assert!(
+                        v.ends_with('Z') || v.ends_with("+00:00"),
+                        "{}: date-time not in UTC: {v}",
+                        def.name
+                    );
+                }
+            }
             if let Some(e) = validator.iter_errors(r).next() {
-                panic!("{} record fails its schema at {}: {e}\n{r}", def.name, e.instance_path());
+                panic!(
+                    "{} record fails its schema at {}: {e}\n{r}",
+                    def.name,
+                    e.instance_path()
+                );
             }
         }
+    }
+}
+
+fn values_at<'a>(v: &'a Value, path: &[Option<String>]) -> Vec<&'a str> {
+    match path.split_first() {
+        None => v.as_str().into_iter().collect(),
+        Some((Some(k), rest)) => v
+            .get(k.as_str())
+            .map(|c| values_at(c, rest))
+            .unwrap_or_default(),
+        Some((None, rest)) => v
+            .as_array()
+            .map(|a| a.iter().flat_map(|i| values_at(i, rest)).collect())
+            .unwrap_or_default(),
     }
 }

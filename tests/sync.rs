@@ -83,6 +83,7 @@ fn incremental_reads_catch_every_change_with_few_requests() {
         "query_claims",
         "stores",
         "orders",
+        "fulfillments",
         "shipping_labels",
         "pickups",
         "shipper_accounts",
@@ -93,6 +94,13 @@ fn incremental_reads_catch_every_change_with_few_requests() {
     let cat = catalog(&streams, true);
     let first = read(&dir, &config(&base, json!({})), &cat, None);
     assert_eq!(first.code, Some(0), "{}", first.stdout);
+    for name in streams {
+        assert_eq!(
+            first.keys(name),
+            truth_keys(&base, name, ""),
+            "{name}: the first incremental read differs from the truth"
+        );
+    }
     let first_stats = admin(&base, "GET", "/__sandbox/stats", None);
     let state = first.state();
     admin(
