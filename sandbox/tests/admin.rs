@@ -142,7 +142,7 @@ async fn advance_updates_inserts_and_truth_follows() {
 
 #[tokio::test]
 async fn stats_count_paths_and_statuses() {
-    let t = start_default().await;
+    let t = start_small().await;
     t.get("/admin/2022-01/roles").await;
     t.get("/admin/2022-01/roles").await;
     t.get_h("/admin/2022-01/roles", &[]).await;
@@ -163,6 +163,7 @@ async fn stats_count_paths_and_statuses() {
 fn fixed_cfg(seed: u64) -> SandboxConfig {
     SandboxConfig {
         seed,
+        records: 400,
         rate_limit: false,
         anchor: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
         ..SandboxConfig::default()

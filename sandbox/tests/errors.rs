@@ -18,7 +18,7 @@ const ONE_PER_PRODUCT: [(&str, &str); 6] = [
 
 #[tokio::test]
 async fn success_envelopes_per_product() {
-    let t = start_default().await;
+    let t = start_small().await;
     let metas = [
         serde_json::json!({"code": 200}),
         serde_json::json!({"code": 20000, "type": "OK"}),
@@ -49,6 +49,7 @@ async fn success_envelopes_per_product() {
 async fn unauthorized_and_forbidden_in_each_envelope() {
     let t = start(SandboxConfig {
         rate_limit: false,
+        records: 200,
         deny: vec![Product::Protection],
         ..SandboxConfig::default()
     })
@@ -111,7 +112,7 @@ async fn unauthorized_and_forbidden_in_each_envelope() {
 
 #[tokio::test]
 async fn above_max_limits_and_page_caps_are_validation_errors() {
-    let t = start_default().await;
+    let t = start_small().await;
     let s0 = t.truth("stores").await[0]["id"]
         .as_str()
         .unwrap()
@@ -192,7 +193,7 @@ async fn above_max_limits_and_page_caps_are_validation_errors() {
 
 #[tokio::test]
 async fn commerce_store_header_and_order_id_rules() {
-    let t = start_default().await;
+    let t = start_small().await;
     let orders = t.truth("orders").await;
     let o = &orders[0];
     let (sid, oid) = (o["store_id"].as_str().unwrap(), o["id"].as_str().unwrap());
@@ -247,7 +248,7 @@ fn parse(v: &Value) -> DateTime<Utc> {
 async fn filters_and_retention() {
     let t = start(SandboxConfig {
         rate_limit: false,
-        records: 2000,
+        records: 1000,
         ..SandboxConfig::default()
     })
     .await;
@@ -353,7 +354,7 @@ async fn filters_and_retention() {
 
 #[tokio::test]
 async fn locations_search_rules() {
-    let t = start_default().await;
+    let t = start_small().await;
     for path in [
         "/postmen/v3/locations",
         "/postmen/v3/locations?slug=dhl",
@@ -394,7 +395,11 @@ async fn locations_search_rules() {
 
 #[tokio::test]
 async fn rate_limits_and_headers() {
-    let t = start(SandboxConfig::default()).await;
+    let t = start(SandboxConfig {
+        records: 200,
+        ..SandboxConfig::default()
+    })
+    .await;
     // (path, limit, product header style, 429 meta code)
     for (path, limit, tracking_style, code) in [
         ("/tracking/2025-07/trackings", 6, true, 429),
@@ -406,9 +411,26 @@ async fn rate_limits_and_headers() {
         ("/admin/2022-01/claims", 10, false, 42900),
         ("/postmen/v3/couriers", 10, false, 429),
     ] {
+        // a burst of concurrent requests lands in one window even on a slow machine
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..(limit * 3) {
+            let (http, url) = (t.http.clone(), format!("{}{}", t.url, path));
+            set.spawn(async move {
+                let r = http
+                    .get(url)
+                    .header("as-api-key", aftership_sandbox::DEFAULT_API_KEY)
+                    .send()
+                    .await
+                    .expect("send");
+                let status = r.status().as_u16();
+                let headers = r.headers().clone();
+                let text = r.text().await.unwrap_or_default();
+                (status, headers, text)
+            });
+        }
         let mut limited = None;
-        for _ in 0..60 {
-            let r = t.get(path).await;
+        while let Some(res) = set.join_next().await {
+            let (status, headers, text) = res.expect("task");
             let (l, rem, reset) = if tracking_style {
                 (
                     "x-ratelimit-limit",
@@ -418,14 +440,18 @@ async fn rate_limits_and_headers() {
             } else {
                 ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
             };
-            assert_eq!(r.headers[l].to_str().unwrap(), limit.to_string(), "{path}");
+            assert_eq!(headers[l].to_str().unwrap(), limit.to_string(), "{path}");
             assert!(
-                r.headers.contains_key(rem) && r.headers.contains_key(reset),
+                headers.contains_key(rem) && headers.contains_key(reset),
                 "{path}"
             );
-            if r.status == 429 {
-                limited = Some(r);
-                break;
+            if status == 429 {
+                limited = Some(Resp {
+                    status,
+                    body: serde_json::from_str(&text).unwrap_or(Value::Null),
+                    headers,
+                    text,
+                });
             }
         }
         let r = limited.unwrap_or_else(|| panic!("{path} never limited"));

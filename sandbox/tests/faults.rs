@@ -12,7 +12,7 @@ const TR: &str = "/tracking/2025-07/trackings?limit=50";
 
 #[tokio::test]
 async fn error_bursts_in_product_envelopes() {
-    let t = start_default().await;
+    let t = start_small().await;
     for (kind, status, path, code) in [
         ("500", 500, TR, 500),
         ("502", 502, "/commerce/2025-07/stores", 50200),
@@ -44,7 +44,7 @@ async fn error_bursts_in_product_envelopes() {
 
 #[tokio::test]
 async fn storm_of_429_with_headers() {
-    let t = start_default().await;
+    let t = start_small().await;
     t.faults(json!([{"kind": "429", "rate": 1.0}])).await;
     for (path, hdr) in [
         (TR, "x-ratelimit-reset"),
@@ -65,7 +65,7 @@ async fn storm_of_429_with_headers() {
 
 #[tokio::test]
 async fn reset_truncate_slow_latency() {
-    let t = start_default().await;
+    let t = start_small().await;
     t.faults(json!([{"kind": "reset", "rate": 1.0}])).await;
     let r = t
         .http
@@ -97,7 +97,7 @@ async fn reset_truncate_slow_latency() {
 
 #[tokio::test]
 async fn repeat_cursor_loop_trap() {
-    let t = start_default().await;
+    let t = start_small().await;
     t.faults(json!([{"kind": "repeat-cursor", "rate": 1.0}]))
         .await;
     let first = t.get(TR).await;
@@ -148,7 +148,7 @@ async fn repeat_cursor_loop_trap() {
 
 #[tokio::test]
 async fn odd_record_and_unauthorized_after() {
-    let t = start_default().await;
+    let t = start_small().await;
     t.faults(json!([{"kind": "odd-record", "rate": 1.0}])).await;
     let r = t.get(TR).await;
     assert_eq!(r.status, 200);
@@ -169,6 +169,7 @@ async fn odd_record_and_unauthorized_after() {
 
     let t = start(SandboxConfig {
         rate_limit: false,
+        records: 100,
         faults: vec!["unauthorized-after:3".parse().unwrap()],
         ..SandboxConfig::default()
     })
@@ -197,6 +198,7 @@ async fn faults_are_seeded() {
     for _ in 0..2 {
         let t = start(SandboxConfig {
             rate_limit: false,
+            records: 100,
             faults: vec!["503:0.3".parse().unwrap()],
             ..SandboxConfig::default()
         })

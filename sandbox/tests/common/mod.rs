@@ -29,6 +29,16 @@ pub async fn start(cfg: SandboxConfig) -> T {
     }
 }
 
+/// A small data set (200 trackings): for tests that do not need deep pagination.
+pub async fn start_small() -> T {
+    start(SandboxConfig {
+        rate_limit: false,
+        records: 200,
+        ..SandboxConfig::default()
+    })
+    .await
+}
+
 pub async fn start_default() -> T {
     start(SandboxConfig {
         rate_limit: false,
