@@ -1,0 +1,130 @@
+//! Property tests of every parser that sees outside input: config, catalog, state,
+//! page envelopes, timestamps, record shaping. None may panic, whatever the input.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use source_aftership::{catalog, config, paginate, record, state, streams, time};
+
+/// Arbitrary JSON values, a few levels deep, with keys the parsers look for.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        Just("api_key".to_string()),
+        Just("start_date".to_string()),
+        Just("api_base_url".to_string()),
+        Just("streams".to_string()),
+        Just("stream".to_string()),
+        Just("name".to_string()),
+        Just("sync_mode".to_string()),
+        Just("type".to_string()),
+        Just("stream_descriptor".to_string()),
+        Just("stream_state".to_string()),
+        Just("updated_at".to_string()),
+        Just("states".to_string()),
+        Just("partition".to_string()),
+        Just("global".to_string()),
+        Just("data".to_string()),
+        Just("meta".to_string()),
+        Just("trackings".to_string()),
+        Just("pagination".to_string()),
+        Just("next_token".to_string()),
+        "[a-z_]{0,8}",
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)),
+        ".{0,30}".prop_map(Value::String),
+        Just(json!("2025-01-01T00:00:00+08:00")),
+        Just(json!("trackings")),
+        Just(json!("incremental")),
+        Just(json!("STREAM")),
+        Just(json!("GLOBAL")),
+    ];
+    leaf.prop_recursive(4, 64, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(key.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn config_never_panics_nor_echoes_the_key(v in arb_json(), key in "[A-Za-z0-9]{12,20}") {
+        let _ = config::parse(&v);
+        let mut with_key = v.clone();
+        if let Some(obj) = with_key.as_object_mut() {
+            obj.insert("api_key".into(), json!(key.clone()));
+        }
+        if let Err(e) = config::parse(&with_key) {
+            prop_assert!(!e.contains(&key), "{e}");
+        }
+    }
+
+    #[test]
+    fn catalog_never_panics(v in arb_json()) {
+        let _ = catalog::parse(&v);
+    }
+
+    #[test]
+    fn state_never_panics(v in arb_json()) {
+        if let Ok(input) = state::parse(&v) {
+            for def in streams::STREAMS.iter() {
+                let _ = state::Cursor::from_state(def, input.streams.get(def.name));
+            }
+        }
+        for def in streams::STREAMS.iter() {
+            if let Ok(c) = state::Cursor::from_state(def, Some(&v)) {
+                // What we read back, we write and read again unchanged.
+                let again = state::Cursor::from_state(def, Some(&c.to_state(def))).unwrap();
+                prop_assert_eq!(again, c);
+            }
+        }
+    }
+
+    #[test]
+    fn page_parser_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = paginate::parse_page(&bytes, "trackings");
+    }
+
+    #[test]
+    fn page_parser_never_panics_on_json(v in arb_json(), cut in 0usize..400) {
+        let text = v.to_string();
+        let _ = paginate::parse_page(text.as_bytes(), "trackings");
+        let cut = cut.min(text.len());
+        let _ = paginate::parse_page(&text.as_bytes()[..cut], "trackings");
+        let env = json!({"meta": {"code": 200}, "data": {"trackings": [v.clone()], "pagination": v}});
+        let _ = paginate::parse_page(env.to_string().as_bytes(), "trackings");
+    }
+
+    #[test]
+    fn timestamps_never_panic_and_round_trip(s in ".{0,40}", secs in 0i64..4_000_000_000, off in -14i32..15) {
+        let _ = time::parse_instant(&s);
+        let _ = time::parse_instant_lenient(&s);
+        let t = chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).unwrap();
+        let tz = chrono::FixedOffset::east_opt(off * 3600).unwrap();
+        let text = t.with_timezone(&tz).to_rfc3339();
+        prop_assert_eq!(time::parse_instant(&text), Some(t));
+        prop_assert_eq!(time::parse_instant(&time::format_instant(t)), Some(t));
+    }
+
+    #[test]
+    fn shaping_keeps_the_instant_and_the_rest(v in arb_json(), secs in 0i64..4_000_000_000, off in -14i32..15) {
+        let t = chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).unwrap();
+        let tz = chrono::FixedOffset::east_opt(off * 3600).unwrap();
+        let rec = json!({"updated_at": t.with_timezone(&tz).to_rfc3339(), "other": v});
+        let raw: Box<serde_json::value::RawValue> = serde_json::from_str(&rec.to_string()).unwrap();
+        let paths = vec![vec![Some("updated_at".to_string())]];
+        let out: Value = serde_json::from_str(&record::shape(&raw, &[("store_id", "s")], &paths)).unwrap();
+        prop_assert_eq!(time::parse_instant(out["updated_at"].as_str().unwrap()), Some(t));
+        prop_assert_eq!(&out["other"], &rec["other"]);
+        prop_assert_eq!(&out["store_id"], &json!("s"));
+        let _ = record::has_offset(&v.to_string());
+    }
+}
