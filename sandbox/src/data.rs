@@ -373,6 +373,9 @@ impl Dataset {
     ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
         let mut updated = BTreeMap::new();
         let mut inserted = BTreeMap::new();
+        // Orders whose fulfillments change: a new or changed fulfillment changes the
+        // order's fulfillment status, so the order's updated_at moves too.
+        let mut touched_orders: Vec<(Option<String>, String)> = Vec::new();
         let uf = update_fraction.clamp(0.0, 1.0);
         let inf = insert_fraction.max(0.0);
         for s in StreamId::ALL {
@@ -391,6 +394,11 @@ impl Dataset {
                     records::mutate(s, &mut v, now, &mut self.rng);
                     rec.updated = Some(now);
                     rec.set_value(&v);
+                    if s == StreamId::Fulfillments {
+                        if let Some(order) = rec.order_id.clone() {
+                            touched_orders.push((rec.store_id.clone(), order));
+                        }
+                    }
                 }
                 updated.insert(s.name().to_string(), k);
             }
@@ -400,10 +408,31 @@ impl Dataset {
                 for _ in 0..k {
                     if self.insert_one(s, now) {
                         done += 1;
+                        if s == StreamId::Fulfillments {
+                            if let Some(rec) = self.streams[s.index()].last() {
+                                if let Some(order) = rec.order_id.clone() {
+                                    touched_orders.push((rec.store_id.clone(), order));
+                                }
+                            }
+                        }
                     }
                 }
                 self.sort(s);
                 inserted.insert(s.name().to_string(), done);
+            }
+        }
+        for (store, order) in touched_orders {
+            let orders = &mut self.streams[StreamId::Orders.index()];
+            if let Some(rec) = orders
+                .iter_mut()
+                .find(|r| r.key == order && r.store_id == store)
+            {
+                if rec.updated != Some(now) {
+                    let mut v = rec.value();
+                    records::mutate(StreamId::Orders, &mut v, now, &mut self.rng);
+                    rec.updated = Some(now);
+                    rec.set_value(&v);
+                }
             }
         }
         self.store_ids = self.streams[StreamId::Stores.index()]

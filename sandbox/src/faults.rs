@@ -261,12 +261,17 @@ const KEEP: &[&str] = &[
 ];
 
 /// A copy of a record with odd but legal values: unicode, empty strings (never in date
-/// fields), very long strings and nulls in optional fields. Keys and timestamps stay.
+/// or time fields such as `effective_time`), very long strings and nulls in optional
+/// fields. Keys and timestamps stay.
 pub fn odd_version(v: &Value) -> Value {
     let mut out = v.clone();
     if let Value::Object(map) = &mut out {
         for (i, (k, val)) in map.iter_mut().enumerate() {
-            if KEEP.contains(&k.as_str()) || k.ends_with("_at") || k.ends_with("date") {
+            if KEEP.contains(&k.as_str())
+                || k.ends_with("_at")
+                || k.ends_with("_time")
+                || k.ends_with("date")
+            {
                 continue;
             }
             match (i % 4, &val) {
