@@ -7,7 +7,10 @@
 #  2. scripts/build-image              airbyte/source-aftership:dev (SKIP_IMAGE_BUILD=1 reuses it)
 #  3. the AfterShip sandbox            release binary on 127.0.0.1:18089, seed 42,
 #                                      200 records, --no-rate-limit (the address in
-#                                      integration_tests/*_config.json)
+#                                      integration_tests/*_config.json; sample_config
+#                                      sets max_requests_per_second=1000, since the
+#                                      sandbox does not rate-limit and the documented
+#                                      AfterShip limits would only slow the tests)
 #  4. (a) Airbyte's CDK standard Docker suite (airbyte-cdk 7.39.1) on the image, read
 #         tests included, scenarios from acceptance-test-config.yml; only the spec
 #         backward-compatibility test (needs connectors.airbyte.com) is deselected.
