@@ -394,10 +394,10 @@ impl Dataset {
                     records::mutate(s, &mut v, now, &mut self.rng);
                     rec.updated = Some(now);
                     rec.set_value(&v);
-                    if s == StreamId::Fulfillments {
-                        if let Some(order) = rec.order_id.clone() {
-                            touched_orders.push((rec.store_id.clone(), order));
-                        }
+                    if s == StreamId::Fulfillments
+                        && let Some(order) = rec.order_id.clone()
+                    {
+                        touched_orders.push((rec.store_id.clone(), order));
                     }
                 }
                 updated.insert(s.name().to_string(), k);
@@ -408,12 +408,11 @@ impl Dataset {
                 for _ in 0..k {
                     if self.insert_one(s, now) {
                         done += 1;
-                        if s == StreamId::Fulfillments {
-                            if let Some(rec) = self.streams[s.index()].last() {
-                                if let Some(order) = rec.order_id.clone() {
-                                    touched_orders.push((rec.store_id.clone(), order));
-                                }
-                            }
+                        if s == StreamId::Fulfillments
+                            && let Some(rec) = self.streams[s.index()].last()
+                            && let Some(order) = rec.order_id.clone()
+                        {
+                            touched_orders.push((rec.store_id.clone(), order));
                         }
                     }
                 }
@@ -426,13 +425,12 @@ impl Dataset {
             if let Some(rec) = orders
                 .iter_mut()
                 .find(|r| r.key == order && r.store_id == store)
+                && rec.updated != Some(now)
             {
-                if rec.updated != Some(now) {
-                    let mut v = rec.value();
-                    records::mutate(StreamId::Orders, &mut v, now, &mut self.rng);
-                    rec.updated = Some(now);
-                    rec.set_value(&v);
-                }
+                let mut v = rec.value();
+                records::mutate(StreamId::Orders, &mut v, now, &mut self.rng);
+                rec.updated = Some(now);
+                rec.set_value(&v);
             }
         }
         self.store_ids = self.streams[StreamId::Stores.index()]
