@@ -192,7 +192,10 @@ fn incremental_reads_catch_every_change_with_few_requests() {
         Some(&Value::Array(future)),
     );
     assert_eq!(third.code, Some(0));
-    for s in streams.iter().filter(|s| !matches!(**s, "orders" | "fulfillments")) {
+    for s in streams
+        .iter()
+        .filter(|s| !matches!(**s, "orders" | "fulfillments"))
+    {
         assert!(
             third.records(s).is_empty(),
             "{s} emitted records past a 2099 cursor"
