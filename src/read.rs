@@ -12,7 +12,7 @@ use crate::paginate::Pager;
 use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
 use crate::record;
 use crate::state::{Cursor, InputState};
-use crate::streams::{Filter, Pagination, Product, Source, StreamDef};
+use crate::streams::{Filter, Pagination, Source, StreamDef};
 use crate::time::{format_filter, parse_instant};
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -652,25 +652,42 @@ impl<'a> Run<'a> {
         ])
     }
 
-    /// Commerce stores, each a partition with its `as-store-id`.
-    async fn stores(&self) -> Result<Vec<String>, ApiError> {
-        let def = crate::streams::find("stores").ok_or(ApiError::Interrupted)?;
+    /// Walk every page of a parent list (stores, a store's orders, shipper
+    /// accounts), handing each record to `each`.
+    async fn parent_records(
+        &self,
+        parent: &str,
+        store_id: Option<String>,
+        mut each: impl FnMut(&RawValue),
+    ) -> Result<(), ApiError> {
+        let def = crate::streams::find(parent).ok_or_else(|| ApiError::Broken {
+            product: self.def.product,
+            message: format!("internal: no parent stream `{parent}`"),
+        })?;
         let req = Request {
-            product: Product::Commerce,
+            product: def.product,
             path: def.path,
             query: Vec::new(),
-            store_id: None,
+            store_id,
         };
         let mut pager = Pager::new(&self.ctx.client, def, req, None);
-        let mut ids = Vec::new();
         while let Some(page) = pager.next().await? {
-            for r in &page.records {
-                if let Some(id) = string_field(r, "id") {
+            page.records.iter().for_each(|r| each(r));
+        }
+        Ok(())
+    }
+
+    /// Commerce stores, each a partition with its `as-store-id`.
+    async fn stores(&self) -> Result<Vec<String>, ApiError> {
+        let mut ids: Vec<String> = Vec::new();
+        self.parent_records("stores", None, |r| {
+            if let Some(id) = string_field(r, "id") {
+                if !ids.contains(&id) {
                     ids.push(id);
                 }
             }
-        }
-        ids.dedup();
+        })
+        .await?;
         Ok(ids)
     }
 
@@ -693,31 +710,22 @@ impl<'a> Run<'a> {
     /// cursor (every order on a full read or with `fulfillments_scan_all_orders`),
     /// then each order's fulfillments.
     async fn read_per_order(&mut self) -> Result<(), ApiError> {
-        let orders_def = crate::streams::find("orders").ok_or(ApiError::Interrupted)?;
         let scan_all = !self.incremental() || self.ctx.config.fulfillments_scan_all_orders;
         for store in self.stores().await? {
             let threshold = self.threshold(Some(&store));
-            let req = Request {
-                product: Product::Commerce,
-                path: orders_def.path,
-                query: Vec::new(),
-                store_id: Some(store.clone()),
-            };
-            let mut pager = Pager::new(&self.ctx.client, orders_def, req, None);
             let mut order_ids = Vec::new();
-            while let Some(page) = pager.next().await? {
-                for r in &page.records {
-                    let changed = match cursor_of(r, "updated_at") {
-                        CursorVal::At(t) => threshold.is_none_or(|th| t >= th),
-                        _ => true,
-                    };
-                    if scan_all || changed {
-                        if let Some(id) = string_field(r, "id") {
-                            order_ids.push(id);
-                        }
+            self.parent_records("orders", Some(store.clone()), |r| {
+                let changed = match cursor_of(r, "updated_at") {
+                    CursorVal::At(t) => threshold.is_none_or(|th| t >= th),
+                    _ => true,
+                };
+                if scan_all || changed {
+                    if let Some(id) = string_field(r, "id") {
+                        order_ids.push(id);
                     }
                 }
-            }
+            })
+            .await?;
             for order in order_ids {
                 let p = Partition {
                     store_id: Some(store.clone()),
@@ -799,27 +807,18 @@ impl<'a> Run<'a> {
     }
 
     async fn derived_searches(&self) -> Result<Vec<LocationSearch>, ApiError> {
-        let def = crate::streams::find("shipper_accounts").ok_or(ApiError::Interrupted)?;
-        let req = Request {
-            product: Product::Shipping,
-            path: def.path,
-            query: Vec::new(),
-            store_id: None,
-        };
-        let mut pager = Pager::new(&self.ctx.client, def, req, None);
         let mut out: Vec<LocationSearch> = Vec::new();
-        while let Some(page) = pager.next().await? {
-            for r in &page.records {
-                let Ok(v) = serde_json::from_str::<Value>(r.get()) else {
-                    continue;
-                };
-                if let Some(s) = search_from_account(&v) {
-                    if !out.contains(&s) {
-                        out.push(s);
-                    }
+        self.parent_records("shipper_accounts", None, |r| {
+            let search = serde_json::from_str::<Value>(r.get())
+                .ok()
+                .and_then(|v| search_from_account(&v));
+            if let Some(s) = search {
+                if !out.contains(&s) {
+                    out.push(s);
                 }
             }
-        }
+        })
+        .await?;
         Ok(out)
     }
 }

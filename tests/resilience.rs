@@ -4,7 +4,6 @@
 mod common;
 use common::*;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 
 #[test]
@@ -163,75 +162,11 @@ fn kill_under_faults_and_resume_loses_nothing() {
     .unwrap();
     let base = sb.base_url();
     let dir = Dir::new("killfault");
-    let c = dir.write(
-        "config.json",
-        &config(
-            &base,
-            json!({"page_size": 15, "slice_days": 2, "max_retries": 12}),
-        ),
+    let cfg = config(
+        &base,
+        json!({"page_size": 15, "slice_days": 2, "max_retries": 12}),
     );
-    let k = dir.write("catalog.json", &catalog(&streams, true));
-    let mut seen: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
-    let mut state = json!([]);
-    for round in 1..=12 {
-        let s = dir.write("state.json", &state);
-        let child = Command::new(BIN)
-            .args([
-                "read",
-                "--config",
-                &path(&c),
-                "--catalog",
-                &path(&k),
-                "--state",
-                &path(&s),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        let delay = (round <= 5).then(|| 200 + fastrand::u64(..1500));
-        let killer = std::thread::spawn(move || {
-            if let Some(d) = delay {
-                std::thread::sleep(std::time::Duration::from_millis(d));
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        });
-        let out = child.wait_with_output().unwrap();
-        let _ = killer.join();
-        let text = String::from_utf8_lossy(&out.stdout);
-        let whole: String = text
-            .lines()
-            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let parsed = parse_output(out.status.code(), whole, String::new());
-        for s in streams {
-            seen.entry(s).or_default().extend(parsed.keys(s));
-        }
-        let new_state = parsed.state();
-        let (Some(old), Some(new)) = (state.as_array(), new_state.as_array()) else {
-            unreachable!()
-        };
-        let mut merged: Vec<Value> = old
-            .iter()
-            .filter(|o| {
-                !new.iter()
-                    .any(|n| n["stream"]["stream_descriptor"] == o["stream"]["stream_descriptor"])
-            })
-            .cloned()
-            .collect();
-        merged.extend(new.iter().cloned());
-        state = Value::Array(merged);
-        if out.status.success() {
-            break;
-        }
-        assert!(
-            round <= 5,
-            "the uninterrupted round failed: {:?}",
-            out.status
-        );
-    }
+    let seen = kill_and_resume(&dir, &cfg, &streams, 5, 1500);
     for s in streams {
         let want = truth_keys(&base, s, "");
         let missing: Vec<_> = want.difference(&seen[s]).collect();

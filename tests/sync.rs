@@ -213,7 +213,6 @@ fn state_of(state: &Value, name: &str) -> Option<Value> {
 
 #[test]
 fn kill_at_any_moment_and_resume_loses_nothing() {
-    use std::process::{Command, Stdio};
     let streams = ["trackings", "shipping_labels", "orders", "query_coverages"];
     let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
         records: 400,
@@ -226,74 +225,7 @@ fn kill_at_any_moment_and_resume_loses_nothing() {
     let base = sb.base_url();
     let dir = Dir::new("kill");
     let cfg = config(&base, json!({"page_size": 20, "slice_days": 3}));
-    let cat = catalog(&streams, true);
-    let c = dir.write("config.json", &cfg);
-    let k = dir.write("catalog.json", &cat);
-    let mut seen: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
-    let mut state = json!([]);
-    let mut rounds = 0;
-    loop {
-        rounds += 1;
-        let s = dir.write("state.json", &state);
-        let child = Command::new(BIN)
-            .args([
-                "read",
-                "--config",
-                &path(&c),
-                "--catalog",
-                &path(&k),
-                "--state",
-                &path(&s),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        // Kill -9 at a random moment in the first rounds; the last round finishes.
-        let delay = (rounds <= 6).then(|| 100 + fastrand::u64(..900));
-        let killer = std::thread::spawn(move || {
-            if let Some(d) = delay {
-                std::thread::sleep(std::time::Duration::from_millis(d));
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        });
-        let out = child.wait_with_output().unwrap();
-        let _ = killer.join();
-        let text = String::from_utf8_lossy(&out.stdout);
-        // A kill can cut the last line short: only whole lines count.
-        let whole: String = text
-            .lines()
-            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let parsed = parse_output(out.status.code(), whole, String::new());
-        for s in streams {
-            seen.entry(s).or_default().extend(parsed.keys(s));
-        }
-        let new_state = parsed.state();
-        if let (Some(old), Some(new)) = (state.as_array(), new_state.as_array()) {
-            let mut merged: Vec<Value> = old
-                .iter()
-                .filter(|o| {
-                    !new.iter().any(|n| {
-                        n["stream"]["stream_descriptor"] == o["stream"]["stream_descriptor"]
-                    })
-                })
-                .cloned()
-                .collect();
-            merged.extend(new.iter().cloned());
-            state = Value::Array(merged);
-        }
-        if out.status.success() {
-            break;
-        }
-        assert!(
-            rounds <= 6,
-            "the uninterrupted round failed: {:?}",
-            out.status
-        );
-    }
+    let seen = kill_and_resume(&dir, &cfg, &streams, 6, 900);
     for s in streams {
         let want = truth_keys(&base, s, "");
         let missing: Vec<_> = want.difference(&seen[s]).collect();

@@ -295,3 +295,83 @@ pub fn requests_on(stats: &Value, suffix: &str) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Read `streams` again and again from the last STATE, killing the connector with
+/// SIGKILL at a random moment (up to `max_kill_ms`) in the first `kill_rounds`
+/// rounds; the round after those must finish. Returns every key emitted per stream.
+pub fn kill_and_resume(
+    dir: &Dir,
+    config: &Value,
+    streams: &[&str],
+    kill_rounds: u32,
+    max_kill_ms: u64,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let c = dir.write("config.json", config);
+    let k = dir.write("catalog.json", &catalog(streams, true));
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut state = json!([]);
+    for round in 1..=kill_rounds + 1 {
+        let s = dir.write("state.json", &state);
+        let child = Command::new(BIN)
+            .args([
+                "read",
+                "--config",
+                &path(&c),
+                "--catalog",
+                &path(&k),
+                "--state",
+                &path(&s),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("connector starts");
+        let pid = child.id();
+        let delay = (round <= kill_rounds).then(|| 100 + fastrand::u64(..max_kill_ms));
+        let killer = std::thread::spawn(move || {
+            if let Some(d) = delay {
+                std::thread::sleep(std::time::Duration::from_millis(d));
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        });
+        let out = child.wait_with_output().expect("connector output");
+        let _ = killer.join();
+        // A kill can cut the last line short: only whole lines count.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let whole: String = text
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let parsed = parse_output(out.status.code(), whole, String::new());
+        for st in streams {
+            seen.entry(st.to_string())
+                .or_default()
+                .extend(parsed.keys(st));
+        }
+        // The next round resumes from the newest STATE of every stream.
+        let new_state = parsed.state();
+        let (Some(old), Some(new)) = (state.as_array(), new_state.as_array()) else {
+            unreachable!("states are lists")
+        };
+        let mut merged: Vec<Value> = old
+            .iter()
+            .filter(|o| {
+                !new.iter()
+                    .any(|n| n["stream"]["stream_descriptor"] == o["stream"]["stream_descriptor"])
+            })
+            .cloned()
+            .collect();
+        merged.extend(new.iter().cloned());
+        state = Value::Array(merged);
+        if out.status.success() {
+            return seen;
+        }
+        assert!(
+            round <= kill_rounds,
+            "the uninterrupted round failed: {:?}",
+            out.status
+        );
+    }
+    seen
+}
