@@ -50,7 +50,7 @@ fn fault_run(
     let dir = Dir::new("matrix");
     let out = read(
         &dir,
-        &config(&base, json!({"page_size": 10, "max_retries": 12})),
+        &fast_config(&base, json!({"page_size": 10, "max_retries": 12})),
         &catalog(streams, true),
         None,
     );
@@ -92,43 +92,20 @@ fn fault_matrix() {
         (vec!["repeat-cursor:1.0"], Err("system_error")),
         (vec!["unauthorized-after:10"], Err("config_error")),
     ];
+    // The rows mostly wait (backoff, retry-after, slow answers): run them side by side.
+    let outcomes: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .iter()
+            .map(|(faults, expected)| scope.spawn(move || judge(faults, expected, &streams)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| "PANICKED".to_string()))
+            .collect()
+    });
     let mut table = String::from("| faults | expected | outcome |\n|---|---|---|\n");
     let mut failures = Vec::new();
-    for (faults, expected) in rows {
-        let (out, base, _sb) = fault_run(&faults, &streams);
-        let outcome = match (&expected, out.code) {
-            (Ok(()), Some(0)) => {
-                let wrong: Vec<_> = streams
-                    .iter()
-                    .filter(|s| out.keys(s) != truth_keys(&base, s, ""))
-                    .collect();
-                if wrong.is_empty() {
-                    "completed, exact truth".to_string()
-                } else {
-                    format!("MISMATCH in {wrong:?}")
-                }
-            }
-            (Ok(()), code) => format!("FAILED (exit {code:?}): {:?}", out.errors().first()),
-            (Err(ft), Some(1)) => {
-                let errs = out.errors();
-                // Whatever was emitted belongs to the truth; state never claims more.
-                let extra: Vec<_> = streams
-                    .iter()
-                    .filter(|s| !out.keys(s).is_subset(&truth_keys(&base, s, "")))
-                    .collect();
-                if !errs.iter().any(|e| e["failure_type"] == *ft) {
-                    format!(
-                        "wrong failure types: {:?}",
-                        errs.iter().map(|e| &e["failure_type"]).collect::<Vec<_>>()
-                    )
-                } else if !extra.is_empty() {
-                    format!("records outside the truth in {extra:?}")
-                } else {
-                    format!("failed as {ft}, exit 1, nothing outside the truth")
-                }
-            }
-            (Err(_), code) => format!("UNEXPECTED exit {code:?}"),
-        };
+    for ((faults, expected), outcome) in rows.into_iter().zip(outcomes) {
         let ok = outcome.starts_with("completed") || outcome.starts_with("failed as");
         if !ok {
             failures.push(format!("{faults:?}: {outcome}"));
@@ -291,5 +268,43 @@ fn values_at<'a>(v: &'a Value, path: &[Option<String>]) -> Vec<&'a str> {
             .as_array()
             .map(|a| a.iter().flat_map(|i| values_at(i, rest)).collect())
             .unwrap_or_default(),
+    }
+}
+
+/// Run one fault-matrix row and describe its outcome.
+fn judge(faults: &[&str], expected: &Result<(), &str>, streams: &[&str]) -> String {
+    let (out, base, _sb) = fault_run(faults, streams);
+    match (expected, out.code) {
+        (Ok(()), Some(0)) => {
+            let wrong: Vec<_> = streams
+                .iter()
+                .filter(|s| out.keys(s) != truth_keys(&base, s, ""))
+                .collect();
+            if wrong.is_empty() {
+                "completed, exact truth".to_string()
+            } else {
+                format!("MISMATCH in {wrong:?}")
+            }
+        }
+        (Ok(()), code) => format!("FAILED (exit {code:?}): {:?}", out.errors().first()),
+        (Err(ft), Some(1)) => {
+            let errs = out.errors();
+            // Whatever was emitted belongs to the truth; state never claims more.
+            let extra: Vec<_> = streams
+                .iter()
+                .filter(|s| !out.keys(s).is_subset(&truth_keys(&base, s, "")))
+                .collect();
+            if !errs.iter().any(|e| e["failure_type"] == *ft) {
+                format!(
+                    "wrong failure types: {:?}",
+                    errs.iter().map(|e| &e["failure_type"]).collect::<Vec<_>>()
+                )
+            } else if !extra.is_empty() {
+                format!("records outside the truth in {extra:?}")
+            } else {
+                format!("failed as {ft}, exit 1, nothing outside the truth")
+            }
+        }
+        (Err(_), code) => format!("UNEXPECTED exit {code:?}"),
     }
 }

@@ -12,7 +12,7 @@ const ALL: &[&str] = &[];
 const SEARCH: &str = "&slug=fedex&country=USA&postal_code=10001";
 
 fn search_config(base: &str, page_size: u32) -> Value {
-    config(
+    fast_config(
         base,
         json!({"page_size": page_size, "locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}),
     )
@@ -63,7 +63,7 @@ fn returns_beyond_the_page_cap_are_sliced_not_cut() {
     let dir = Dir::new("cap");
     let out = read(
         &dir,
-        &config(&base, json!({})),
+        &fast_config(&base, json!({})),
         &catalog(&["item_returns"], false),
         None,
     );
@@ -92,7 +92,7 @@ fn incremental_reads_catch_every_change_with_few_requests() {
     let base = sb.base_url();
     let dir = Dir::new("inc");
     let cat = catalog(&streams, true);
-    let first = read(&dir, &config(&base, json!({})), &cat, None);
+    let first = read(&dir, &fast_config(&base, json!({})), &cat, None);
     assert_eq!(first.code, Some(0), "{}", first.stdout);
     for name in streams {
         assert_eq!(
@@ -110,7 +110,7 @@ fn incremental_reads_catch_every_change_with_few_requests() {
         Some(&json!({"seconds": 3600, "update_fraction": 0.05, "insert_fraction": 0.05})),
     );
     admin(&base, "POST", "/__sandbox/stats/reset", None);
-    let second = read(&dir, &config(&base, json!({})), &cat, Some(&state));
+    let second = read(&dir, &fast_config(&base, json!({})), &cat, Some(&state));
     assert_eq!(second.code, Some(0), "{}", second.stdout);
     let second_stats = admin(&base, "GET", "/__sandbox/stats", None);
     let lookback = chrono::Duration::days(7);
@@ -187,7 +187,7 @@ fn incremental_reads_catch_every_change_with_few_requests() {
         .collect();
     let third = read(
         &dir,
-        &config(&base, json!({})),
+        &fast_config(&base, json!({})),
         &cat,
         Some(&Value::Array(future)),
     );
@@ -343,7 +343,7 @@ fn transient_faults_are_retried_to_the_exact_truth() {
     ];
     let out = read(
         &dir,
-        &config(&base, json!({"page_size": 10, "max_retries": 10})),
+        &fast_config(&base, json!({"page_size": 10, "max_retries": 10})),
         &catalog(&streams, true),
         None,
     );
@@ -373,7 +373,7 @@ fn a_looping_api_stops_the_stream_with_a_clear_error() {
     let dir = Dir::new("loop");
     let out = read(
         &dir,
-        &config(&base, json!({"page_size": 20})),
+        &fast_config(&base, json!({"page_size": 20})),
         &catalog(&["trackings", "shipping_labels", "roles"], false),
         None,
     );
@@ -402,7 +402,7 @@ fn a_401_in_the_middle_of_a_sync_checkpoints_then_fails_as_config_error() {
     let dir = Dir::new("mid401");
     let out = read(
         &dir,
-        &config(&base, json!({"page_size": 20})),
+        &fast_config(&base, json!({"page_size": 20})),
         &catalog(&["trackings"], true),
         None,
     );

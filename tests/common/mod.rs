@@ -53,6 +53,14 @@ impl Drop for Dir {
     }
 }
 
+/// Config for tests where the sandbox enforces no rate limits and the pacing itself
+/// is not under test: the connector may go as fast as the sandbox answers.
+pub fn fast_config(base: &str, extra: Value) -> Value {
+    let mut c = config(base, extra);
+    c["max_requests_per_second"] = json!(1000);
+    c
+}
+
 pub fn config(base: &str, extra: Value) -> Value {
     let mut c = json!({"api_key": KEY, "start_date": "2015-01-01T00:00:00Z", "api_base_url": base});
     if let (Some(c), Some(e)) = (c.as_object_mut(), extra.as_object()) {
