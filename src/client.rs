@@ -476,15 +476,14 @@ struct Meta {
     retryable: Option<bool>,
 }
 
+/// The envelope's `meta`, found without parsing the whole body (it is usually the
+/// first key, before a page of records).
 fn meta_of(body: &[u8]) -> Meta {
-    #[derive(serde::Deserialize)]
-    struct Env {
-        meta: Option<Value>,
-    }
-    let Ok(env) = serde_json::from_slice::<Env>(body) else {
-        return Meta::default();
-    };
-    let Some(meta) = env.meta else {
+    let Some(meta) = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| crate::scan::top_level_value(text, "meta"))
+        .and_then(|raw| serde_json::from_str::<Value>(raw).ok())
+    else {
         return Meta::default();
     };
     let mut message = meta

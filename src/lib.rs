@@ -13,6 +13,7 @@ pub mod paginate;
 pub mod protocol;
 pub mod read;
 pub mod record;
+pub mod scan;
 pub mod state;
 pub mod streams;
 pub mod time;

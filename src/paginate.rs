@@ -21,10 +21,12 @@ pub struct PageInfo {
     pub has_next_page: Option<bool>,
 }
 
-/// One parsed page.
+/// One parsed page: the body's text and where each record sits in it (records are
+/// handed on as slices of the API's own bytes, never copied one by one).
 #[derive(Debug, Default)]
 pub struct Page {
-    pub records: Vec<Box<RawValue>>,
+    body: String,
+    spans: Vec<(usize, usize)>,
     pub info: PageInfo,
     /// Shipping's `data.next_token`.
     pub next_token: Option<String>,
@@ -32,18 +34,42 @@ pub struct Page {
     pub data_total: Option<u64>,
 }
 
+impl Page {
+    /// The records' JSON texts, in the API's order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.spans
+            .iter()
+            .map(|&(s, e)| self.body.get(s..e).unwrap_or("{}"))
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
+
 /// Parse `{"meta": ..., "data": {<data_key>: [...], "pagination": {...}, ...}}`.
 pub fn parse_page(body: &[u8], data_key: &str) -> Result<Page, String> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let page = EnvelopeSeed { data_key }
-        .deserialize(&mut de)
-        .map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8 ({e})"))?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut page = EnvelopeSeed {
+        data_key,
+        base: text.as_ptr() as usize,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
+    page.body = text.to_string();
     Ok(page)
 }
 
 struct EnvelopeSeed<'k> {
     data_key: &'k str,
+    /// Address of the body's first byte: record spans are offsets from it.
+    base: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_> {
@@ -64,6 +90,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
             if key == "data" {
                 page = map.next_value_seed(DataSeed {
                     data_key: self.data_key,
+                    base: self.base,
                 })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -75,6 +102,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
 
 struct DataSeed<'k> {
     data_key: &'k str,
+    base: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for DataSeed<'_> {
@@ -103,8 +131,15 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
         let mut found = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if key == self.data_key {
-                let recs: Option<Vec<Box<RawValue>>> = map.next_value()?;
-                page.records = recs.unwrap_or_default();
+                let recs: Option<Vec<&'de RawValue>> = map.next_value()?;
+                page.spans = recs
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| {
+                        let start = r.get().as_ptr() as usize - self.base;
+                        (start, start + r.get().len())
+                    })
+                    .collect();
                 found = true;
             } else if key == "pagination" {
                 let info: Option<PageInfo> = map.next_value()?;
@@ -225,8 +260,8 @@ impl<'a> Pager<'a> {
             .get(&req, |body| parse_page(body, data_key))
             .await?;
         self.pages += 1;
-        self.records += page.records.len() as u64;
-        let n = page.records.len() as u64;
+        self.records += page.len() as u64;
+        let n = page.len() as u64;
         self.pos = match self.def.pagination {
             Pagination::None => Position::Done,
             Pagination::Cursor { .. } => {
@@ -309,8 +344,8 @@ mod tests {
             "trackings",
         )
         .unwrap();
-        assert_eq!(p.records.len(), 2);
-        assert_eq!(p.records[1].get(), r#"{"id":"b","x":[1,{"y":null}]}"#);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.records().nth(1), Some(r#"{"id":"b","x":[1,{"y":null}]}"#));
         assert_eq!(p.info.next_cursor.as_deref(), Some("abc"));
         let p = parse_page(
             br#"{"meta":{"code":200,"message":"OK","details":[]},"data":{"next_token":"dG9r","limit":20,"created_at_min":"x","labels":[]}}"#,

@@ -11,16 +11,13 @@ use crate::config::{Config, LocationSearch};
 use crate::paginate::Pager;
 use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
 use crate::record;
+use crate::scan::{self, Field};
 use crate::state::{Cursor, InputState};
 use crate::streams::{Filter, Pagination, Source, StreamDef};
 use crate::time::{format_filter, parse_instant};
 use chrono::{DateTime, Utc};
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
-use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -457,8 +454,7 @@ impl<'a> Run<'a> {
                         break;
                     }
                 }
-                let refs: Vec<&RawValue> = page.records.iter().map(|r| r.as_ref()).collect();
-                let kept = self.filter_and_track(&refs, threshold, &mut window_seen);
+                let kept = self.filter_and_track(page.records(), threshold, &mut window_seen);
                 self.emit(&kept, p);
                 self.summary.pages += 1;
                 if protocol::out().is_broken() {
@@ -511,20 +507,24 @@ impl<'a> Run<'a> {
     }
 
     /// Keep records at or after `threshold` (records without a usable cursor are
-    /// kept and counted); track the newest plausible cursor value.
+    /// kept and counted); track the newest plausible cursor value. Each kept
+    /// record comes with whether it holds a non-UTC date-time.
     fn filter_and_track<'r>(
         &mut self,
-        records: &[&'r RawValue],
+        records: impl Iterator<Item = &'r str>,
         threshold: Option<DateTime<Utc>>,
         seen: &mut Option<DateTime<Utc>>,
-    ) -> Vec<&'r RawValue> {
-        let Some(field) = self.def.cursor else {
-            return records.to_vec();
-        };
+    ) -> Vec<(&'r str, bool)> {
+        let field = self.def.cursor;
         let horizon = self.ctx.now + chrono::Duration::days(1);
-        let mut kept = Vec::with_capacity(records.len());
+        let mut kept = Vec::new();
         for rec in records {
-            match cursor_of(rec, field) {
+            let found = scan::scan(rec, field);
+            if field.is_none() {
+                kept.push((rec, found.has_offset));
+                continue;
+            }
+            match cursor_val(&found.field) {
                 CursorVal::At(t) => {
                     if threshold.is_some_and(|th| t < th) {
                         continue;
@@ -534,18 +534,15 @@ impl<'a> Run<'a> {
                     } else if seen.is_none_or(|s| t > s) {
                         *seen = Some(t);
                     }
-                    kept.push(*rec);
                 }
-                CursorVal::Missing | CursorVal::Unparseable => {
-                    self.no_cursor += 1;
-                    kept.push(*rec);
-                }
+                CursorVal::Missing | CursorVal::Unparseable => self.no_cursor += 1,
             }
+            kept.push((rec, found.has_offset));
         }
         kept
     }
 
-    fn emit(&mut self, records: &[&RawValue], p: &Partition) {
+    fn emit(&mut self, records: &[(&str, bool)], p: &Partition) {
         if records.is_empty() {
             return;
         }
@@ -562,7 +559,7 @@ impl<'a> Run<'a> {
         }
         let data: Vec<_> = records
             .iter()
-            .map(|r| record::shape(r, &extra, &self.date_times))
+            .map(|(r, offset)| record::shape(r, &extra, &self.date_times, *offset))
             .collect();
         protocol::out().records(self.def.name, &data);
         self.since_state += records.len() as u64;
@@ -658,7 +655,7 @@ impl<'a> Run<'a> {
         &self,
         parent: &str,
         store_id: Option<String>,
-        mut each: impl FnMut(&RawValue),
+        mut each: impl FnMut(&str),
     ) -> Result<(), ApiError> {
         let def = crate::streams::find(parent).ok_or_else(|| ApiError::Broken {
             product: self.def.product,
@@ -672,7 +669,7 @@ impl<'a> Run<'a> {
         };
         let mut pager = Pager::new(&self.ctx.client, def, req, None);
         while let Some(page) = pager.next().await? {
-            page.records.iter().for_each(|r| each(r));
+            page.records().for_each(&mut each);
         }
         Ok(())
     }
@@ -794,11 +791,10 @@ impl<'a> Run<'a> {
                     Err(e) => return Err(e),
                 };
                 self.summary.pages += 1;
-                let fresh: Vec<&RawValue> = page
-                    .records
-                    .iter()
+                let fresh: Vec<(&str, bool)> = page
+                    .records()
                     .filter(|r| string_field(r, "location_id").is_none_or(|id| seen_ids.insert(id)))
-                    .map(|r| r.as_ref())
+                    .map(|r| (r, false))
                     .collect();
                 self.emit(&fresh, &Partition::default());
             }
@@ -809,7 +805,7 @@ impl<'a> Run<'a> {
     async fn derived_searches(&self) -> Result<Vec<LocationSearch>, ApiError> {
         let mut out: Vec<LocationSearch> = Vec::new();
         self.parent_records("shipper_accounts", None, |r| {
-            let search = serde_json::from_str::<Value>(r.get())
+            let search = serde_json::from_str::<Value>(r)
                 .ok()
                 .and_then(|v| search_from_account(&v));
             if let Some(s) = search {
@@ -870,109 +866,22 @@ fn floor_secs(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
-fn string_field(raw: &RawValue, field: &str) -> Option<String> {
-    match top_level(raw, field) {
+fn string_field(text: &str, field: &str) -> Option<String> {
+    match scan::scan(text, Some(field)).field {
         Field::Str(s) => Some(s.into_owned()),
         _ => None,
     }
 }
 
-fn cursor_of(raw: &RawValue, field: &str) -> CursorVal {
-    match top_level(raw, field) {
-        Field::Str(s) => parse_instant(&s).map_or(CursorVal::Unparseable, CursorVal::At),
+fn cursor_of(text: &str, field: &str) -> CursorVal {
+    cursor_val(&scan::scan(text, Some(field)).field)
+}
+
+fn cursor_val(f: &Field<'_>) -> CursorVal {
+    match f {
+        Field::Str(s) => parse_instant(s).map_or(CursorVal::Unparseable, CursorVal::At),
         Field::Missing | Field::Null => CursorVal::Missing,
         Field::Other => CursorVal::Unparseable,
-    }
-}
-
-/// A top-level field of a record, read without building the whole record.
-enum Field<'a> {
-    Missing,
-    Null,
-    Str(Cow<'a, str>),
-    Other,
-}
-
-fn top_level<'a>(raw: &'a RawValue, field: &str) -> Field<'a> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    FieldSeed { field }
-        .deserialize(&mut de)
-        .unwrap_or(Field::Other)
-}
-
-struct FieldSeed<'f> {
-    field: &'f str,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = Field<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Field<'de>, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldSeed<'_> {
-    type Value = Field<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a record object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'de>, A::Error> {
-        let mut found = Field::Missing;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == self.field {
-                found = map.next_value::<ValueSeed>()?.0;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-struct ValueSeed<'de>(Field<'de>);
-
-impl<'de> serde::Deserialize<'de> for ValueSeed<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ValueSeed<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Str(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Str(Cow::Owned(v.to_string()))))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Null))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Null))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Other))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Other))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Other))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(ValueSeed(Field::Other))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(ValueSeed(Field::Other))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(ValueSeed(Field::Other))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 
@@ -981,8 +890,8 @@ mod tests {
     use super::*;
     use crate::time::format_instant;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        serde_json::from_str(s).unwrap()
+    fn raw(s: &str) -> &str {
+        s
     }
 
     #[test]
@@ -990,28 +899,28 @@ mod tests {
         let r = raw(
             r#"{"a":{"updated_at":"2020-01-01T00:00:00Z"},"updated_at":"2025-01-01T08:00:00+08:00","z":[1]}"#,
         );
-        match cursor_of(&r, "updated_at") {
+        match cursor_of(r, "updated_at") {
             CursorVal::At(t) => assert_eq!(format_instant(t), "2025-01-01T00:00:00Z"),
             _ => panic!("no cursor"),
         }
         assert!(matches!(
-            cursor_of(&raw(r#"{"id":1}"#), "updated_at"),
+            cursor_of(raw(r#"{"id":1}"#), "updated_at"),
             CursorVal::Missing
         ));
         assert!(matches!(
-            cursor_of(&raw(r#"{"updated_at":null}"#), "updated_at"),
+            cursor_of(raw(r#"{"updated_at":null}"#), "updated_at"),
             CursorVal::Missing
         ));
         assert!(matches!(
-            cursor_of(&raw(r#"{"updated_at":"soon"}"#), "updated_at"),
+            cursor_of(raw(r#"{"updated_at":"soon"}"#), "updated_at"),
             CursorVal::Unparseable
         ));
         assert!(matches!(
-            cursor_of(&raw(r#"{"updated_at":5}"#), "updated_at"),
+            cursor_of(raw(r#"{"updated_at":5}"#), "updated_at"),
             CursorVal::Unparseable
         ));
         assert_eq!(
-            string_field(&raw(r#"{"id":"a\"b"}"#), "id").as_deref(),
+            string_field(raw(r#"{"id":"a\"b"}"#), "id").as_deref(),
             Some("a\"b")
         );
     }

@@ -119,12 +119,55 @@ proptest! {
         let t = chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).unwrap();
         let tz = chrono::FixedOffset::east_opt(off * 3600).unwrap();
         let rec = json!({"updated_at": t.with_timezone(&tz).to_rfc3339(), "other": v});
-        let raw: Box<serde_json::value::RawValue> = serde_json::from_str(&rec.to_string()).unwrap();
+        let text = rec.to_string();
         let paths = vec![vec![Some("updated_at".to_string())]];
-        let out: Value = serde_json::from_str(&record::shape(&raw, &[("store_id", "s")], &paths)).unwrap();
+        let found = source_aftership::scan::scan(&text, Some("updated_at"));
+        prop_assert!(off == 0 || found.has_offset);
+        let out: Value = serde_json::from_str(&record::shape(&text, &[("store_id", "s")], &paths, found.has_offset)).unwrap();
         prop_assert_eq!(time::parse_instant(out["updated_at"].as_str().unwrap()), Some(t));
         prop_assert_eq!(&out["other"], &rec["other"]);
         prop_assert_eq!(&out["store_id"], &json!("s"));
-        let _ = record::has_offset(&v.to_string());
+        let _ = source_aftership::scan::scan(&v.to_string(), Some("updated_at"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The one-pass scanner finds exactly the top-level field serde_json finds.
+    #[test]
+    fn scanner_agrees_with_serde(v in arb_json(), key in prop_oneof![Just("updated_at"), Just("id"), Just("type"), Just("")]) {
+        let text = v.to_string();
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        for t in [&text, &pretty] {
+            let expected = match v.get(key) {
+                None => source_aftership::scan::Field::Missing,
+                Some(Value::Null) => source_aftership::scan::Field::Null,
+                Some(Value::String(s)) => source_aftership::scan::Field::Str(s.clone().into()),
+                Some(_) => source_aftership::scan::Field::Other,
+            };
+            let got = source_aftership::scan::scan(t, Some(key)).field;
+            if v.is_object() {
+                prop_assert_eq!(got, expected, "{}", t);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The early-stopping value finder agrees with serde_json on any object.
+    #[test]
+    fn top_level_value_agrees_with_serde(v in arb_json(), key in prop_oneof![Just("meta"), Just("data"), Just("id")], cut in 0usize..200) {
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let got = source_aftership::scan::top_level_value(&text, key)
+            .map(|raw| serde_json::from_str::<Value>(raw).unwrap());
+        let expected = v.as_object().and_then(|o| o.get(key)).cloned();
+        prop_assert_eq!(got, expected);
+        let cut = cut.min(text.len());
+        if let Some(prefix) = text.get(..cut) {
+            let _ = source_aftership::scan::top_level_value(prefix, key);
+        }
     }
 }
