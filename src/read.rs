@@ -231,7 +231,8 @@ impl Windows {
         if self.done {
             return None;
         }
-        if !self.sliced || self.pos + self.size >= self.now {
+        // Less than two slices left: one open-ended window is cheaper than two.
+        if !self.sliced || self.pos + self.size * 2 >= self.now {
             self.done = true;
             return Some(Window {
                 min: self.next_min,
