@@ -724,13 +724,46 @@ impl<'a> Run<'a> {
                 }
             })
             .await?;
-            for order in order_ids {
-                let p = Partition {
-                    store_id: Some(store.clone()),
-                    order_id: Some(order),
-                    query: Vec::new(),
-                };
-                self.read_partition(&p, threshold).await?;
+            // One request per order: fetch a few orders' fulfillments at a time (the
+            // Commerce rate limiter still paces them), then emit them in order.
+            let width = self.ctx.config.max_concurrent_requests.clamp(1, 4);
+            for chunk in order_ids.chunks(width) {
+                let (ctx, def) = (self.ctx, self.def);
+                let targets: Vec<(Partition, Request)> = chunk
+                    .iter()
+                    .map(|order| {
+                        let p = Partition {
+                            store_id: Some(store.clone()),
+                            order_id: Some(order.clone()),
+                            query: Vec::new(),
+                        };
+                        let req = self.request(&p);
+                        (p, req)
+                    })
+                    .collect();
+                let fetches = targets.into_iter().map(|(p, req)| async move {
+                    let mut pager = Pager::new(&ctx.client, def, req, ctx.config.page_size);
+                    let mut pages = Vec::new();
+                    while let Some(page) = pager.next().await? {
+                        pages.push(page);
+                    }
+                    Ok::<_, ApiError>((p, pages))
+                });
+                for fetched in futures_util::future::join_all(fetches).await {
+                    let (p, pages) = fetched?;
+                    let mut seen = None;
+                    for page in &pages {
+                        let kept = self.filter_and_track(page.records(), threshold, &mut seen);
+                        self.emit(&kept, &p);
+                        self.summary.pages += 1;
+                    }
+                    if let Some(t) = seen {
+                        self.advance_cursor(Some(&store), t);
+                    }
+                }
+                if protocol::out().is_broken() {
+                    return Err(ApiError::Interrupted);
+                }
             }
             self.checkpoint();
         }
