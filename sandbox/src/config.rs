@@ -35,6 +35,10 @@ pub struct SandboxConfig {
     /// The instant the data is generated relative to (default: now, whole seconds).
     /// Two sandboxes with the same seed and anchor serve the same bytes.
     pub anchor: Option<DateTime<Utc>>,
+    /// Days of history the generated records' creation times spread over (400 by
+    /// default, so retention windows matter; 120 puts every tracking inside the
+    /// window the API serves, which large benchmarks want).
+    pub history_days: u32,
 }
 
 impl Default for SandboxConfig {
@@ -50,6 +54,7 @@ impl Default for SandboxConfig {
             deny: Vec::new(),
             counts: BTreeMap::new(),
             anchor: None,
+            history_days: 400,
         }
     }
 }

@@ -172,6 +172,7 @@ fn sort_records(s: StreamId, recs: &mut [Record]) {
 /// Inputs shared by the generators of all streams.
 struct GenInput<'a> {
     seed: u64,
+    history_secs: i64,
     anchor: DateTime<Utc>,
     ctx: &'a Ctx,
     records: usize,
@@ -194,7 +195,7 @@ impl GenInput<'_> {
         let mut rng = Rng::with_seed(stream_seed(self.seed, s));
         let mut out: Vec<Record> = (0..self.count(s))
             .map(|i| {
-                let (c, u) = records::random_stamp(&mut rng, self.anchor);
+                let (c, u) = records::random_stamp(&mut rng, self.anchor, self.history_secs);
                 make_record(s, &mut rng, self.ctx, i, c, u, None, None, false)
             })
             .collect();
@@ -211,7 +212,7 @@ impl GenInput<'_> {
         let mut out: Vec<Record> = (0..self.count(s))
             .map(|i| {
                 let sid = stores[rng.usize(..stores.len())].key.clone();
-                let (c, u) = records::random_stamp(&mut rng, self.anchor);
+                let (c, u) = records::random_stamp(&mut rng, self.anchor, self.history_secs);
                 make_record(s, &mut rng, self.ctx, i, c, u, Some(sid), None, false)
             })
             .collect();
@@ -275,12 +276,14 @@ impl Dataset {
         records: usize,
         counts: &BTreeMap<String, usize>,
         anchor: DateTime<Utc>,
+        history_days: u32,
     ) -> Dataset {
         let mut org_rng = Rng::with_seed(seed);
         let ctx = Ctx {
             org_id: records::hex(&mut org_rng, 32),
         };
         let input = GenInput {
+            history_secs: i64::from(history_days.max(1)) * 86_400,
             seed,
             anchor,
             ctx: &ctx,

@@ -63,7 +63,7 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         let now = Utc::now();
         now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
     });
-    let data = Dataset::generate(cfg.seed, cfg.records, &cfg.counts, anchor);
+    let data = Dataset::generate(cfg.seed, cfg.records, &cfg.counts, anchor, cfg.history_days);
     Arc::new(AppState {
         api_key: cfg.api_key.clone(),
         seed: cfg.seed,

@@ -44,6 +44,9 @@ struct Cli {
     /// Generate data relative to this RFC 3339 instant instead of now (byte-identical runs)
     #[arg(long, value_parser = parse_anchor)]
     anchor: Option<DateTime<Utc>>,
+    /// Days of history the generated data covers (creation times spread over them)
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    history_days: u32,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -85,6 +88,7 @@ async fn main() -> std::io::Result<()> {
         deny: cli.deny,
         counts: cli.counts.into_iter().collect::<BTreeMap<_, _>>(),
         anchor: cli.anchor,
+        history_days: cli.history_days,
     };
     let sb = Sandbox::start(cfg).await?;
     {

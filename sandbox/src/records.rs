@@ -7,9 +7,6 @@ use serde_json::{Value, json};
 use crate::streams::StreamId;
 use crate::timefmt::{TsStyle, fmt_date, fmt_naive, fmt_ts};
 
-/// Seconds of history the generated data covers (~400 days, so retention windows matter).
-pub const HISTORY_SECS: i64 = 400 * 86_400;
-
 pub const COURIERS: &[(&str, &str)] = &[
     ("usps", "USPS"),
     ("ups", "UPS"),
@@ -229,9 +226,14 @@ fn phone(rng: &mut Rng) -> String {
 }
 
 /// Creation and update instants of a record generated at start: created in the past
-/// ~400 days, updated 0-30 days later but never after the anchor.
-pub fn random_stamp(rng: &mut Rng, anchor: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let created = anchor - Duration::seconds(rng.i64(0..HISTORY_SECS));
+/// `history_secs` (~400 days by default), updated 0-30 days later but never after
+/// the anchor.
+pub fn random_stamp(
+    rng: &mut Rng,
+    anchor: DateTime<Utc>,
+    history_secs: i64,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let created = anchor - Duration::seconds(rng.i64(0..history_secs.max(1)));
     let room = (anchor - created).num_seconds().clamp(0, 30 * 86_400);
     let updated = if room == 0 || rng.u8(..10) < 2 {
         created
