@@ -50,6 +50,12 @@ pub fn shape<'a>(
     if extra.is_empty() && !rewrite_times {
         return Cow::Borrowed(text);
     }
+    if extra.is_empty() {
+        // Only date-times to rewrite: splice the UTC text in, no parse tree.
+        if let Some(spans) = crate::scan::offset_times_at(text, paths) {
+            return splice_utc(text, &spans);
+        }
+    }
     let Ok(mut v) = serde_json::from_str::<Value>(text) else {
         return Cow::Borrowed(text);
     };
@@ -66,14 +72,30 @@ pub fn shape<'a>(
     Cow::Owned(v.to_string())
 }
 
+fn splice_utc<'a>(text: &'a str, spans: &[(usize, usize)]) -> Cow<'a, str> {
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8 * spans.len());
+    let mut last = 0;
+    for &(start, end) in spans {
+        if let Some(t) = text.get(start..end).and_then(parse_instant) {
+            out.push_str(&text[last..start]);
+            out.push_str(&format_instant(t));
+            last = end;
+        }
+    }
+    out.push_str(&text[last..]);
+    Cow::Owned(out)
+}
+
 fn to_utc(v: &mut Value, path: &[Option<String>]) {
     match path.split_first() {
         None => {
             if let Value::String(s) = v {
-                if let Some(t) = parse_instant(s) {
-                    let utc = format_instant(t);
-                    if *s != utc && !s.ends_with('Z') {
-                        *s = utc;
+                if crate::scan::looks_offset_time(s.as_bytes()) {
+                    if let Some(t) = parse_instant(s) {
+                        *s = format_instant(t);
                     }
                 }
             }

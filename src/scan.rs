@@ -99,6 +99,70 @@ pub fn scan<'a>(text: &'a str, key: Option<&str>) -> Scan<'a> {
     out
 }
 
+/// Byte ranges (quotes excluded) of the string values that sit at one of `paths`
+/// (see [`crate::record::Path`]: `None` steps into array items) and look like a
+/// date-time with a non-UTC offset. None if the text is not a well-formed object.
+pub fn offset_times_at(text: &str, paths: &[crate::record::Path]) -> Option<Vec<(usize, usize)>> {
+    struct Frame<'t> {
+        array: bool,
+        key: Option<&'t [u8]>,
+        expect_key: bool,
+    }
+    let b = text.as_bytes();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut out = Vec::new();
+    let mut i = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                let (end, _) = string_end(b, start)?;
+                let s = &b[start..end];
+                match stack.last_mut() {
+                    Some(top) if !top.array && top.expect_key => {
+                        top.key = Some(s);
+                        top.expect_key = false;
+                    }
+                    Some(_) if looks_offset_time(s) => {
+                        let at = |p: &crate::record::Path| {
+                            p.len() == stack.len()
+                                && p.iter().zip(&stack).all(|(step, f)| match step {
+                                    None => f.array,
+                                    Some(k) => !f.array && f.key == Some(k.as_bytes()),
+                                })
+                        };
+                        if paths.iter().any(at) {
+                            out.push((start, end));
+                        }
+                    }
+                    _ => {}
+                }
+                i = end + 1;
+            }
+            c @ (b'{' | b'[') => {
+                stack.push(Frame {
+                    array: c == b'[',
+                    key: None,
+                    expect_key: c == b'{',
+                });
+                i += 1;
+            }
+            b'}' | b']' => {
+                stack.pop()?;
+                i += 1;
+            }
+            b',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.expect_key = !top.array;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    stack.is_empty().then_some(out)
+}
+
 /// The raw text of the top-level `key`'s value, stopping as soon as it is read.
 /// None when the text is not an object holding `key`.
 pub fn top_level_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
@@ -188,7 +252,7 @@ fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f…]±HH:MM` with an offset other than 00:00.
-fn looks_offset_time(s: &[u8]) -> bool {
+pub(crate) fn looks_offset_time(s: &[u8]) -> bool {
     let n = s.len();
     if !(25..=40).contains(&n) {
         return false;

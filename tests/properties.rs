@@ -171,3 +171,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Splicing UTC text into the record gives the same JSON as rewriting a parse tree.
+    #[test]
+    fn utc_splice_equals_tree_rewrite(v in arb_json(), secs in 0i64..4_000_000_000, off in -14i32..15, nested in any::<bool>()) {
+        let t = chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).unwrap();
+        let tz = chrono::FixedOffset::east_opt(off * 3600).unwrap();
+        let stamp = t.with_timezone(&tz).to_rfc3339();
+        let rec = if nested {
+            json!({"checkpoints": [{"created_at": stamp.clone(), "x": v.clone()}], "updated_at": stamp, "other": v})
+        } else {
+            json!({"updated_at": stamp, "other": v, "order_date": "2025-01-01T10:00:00+08:00"})
+        };
+        let text = serde_json::to_string_pretty(&rec).unwrap();
+        let paths = vec![
+            vec![Some("updated_at".to_string())],
+            vec![Some("checkpoints".to_string()), None, Some("created_at".to_string())],
+        ];
+        let found = source_aftership::scan::scan(&text, None);
+        let spliced: Value = serde_json::from_str(&record::shape(&text, &[], &paths, found.has_offset)).unwrap();
+        let tree: Value = serde_json::from_str(&record::shape(&text, &[("k", "v")], &paths, found.has_offset)).unwrap();
+        let mut tree = tree;
+        tree.as_object_mut().unwrap().remove("k");
+        prop_assert_eq!(&spliced, &tree);
+        prop_assert_eq!(time::parse_instant(spliced["updated_at"].as_str().unwrap()), Some(t));
+        if !nested {
+            prop_assert_eq!(&spliced["order_date"], &json!("2025-01-01T10:00:00+08:00"));
+        }
+    }
+}
