@@ -20,17 +20,8 @@ pub async fn check(config: &Config) -> (bool, String) {
         Ok(c) => c,
         Err(e) => return (false, e),
     };
-    let probes = Product::ALL.map(|p| probe(&client, p));
-    let results = futures_join(probes).await;
+    let results = futures_util::future::join_all(Product::ALL.map(|p| probe(&client, p))).await;
     summarize(&results)
-}
-
-async fn futures_join<F: std::future::Future<Output = (Product, Probe)>>(
-    futs: [F; 6],
-) -> Vec<(Product, Probe)> {
-    let [a, b, c, d, e, f] = futs;
-    let (a, b, c, d, e, f) = tokio::join!(a, b, c, d, e, f);
-    vec![a, b, c, d, e, f]
 }
 
 async fn probe(client: &Client, product: Product) -> (Product, Probe) {

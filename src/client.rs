@@ -4,7 +4,7 @@
 //! URL, a log line or an error.
 
 use crate::config::Config;
-use crate::protocol::{self, FailureType, LogLevel};
+use crate::protocol::{self, FailureType};
 use crate::streams::Product;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -561,11 +561,6 @@ fn classify_code(product: Product, status: u16, code: i64, message: &str) -> Api
             message,
         }
     }
-}
-
-/// Log a line at WARN through the protocol (used by the engine too).
-pub fn warn(message: &str) {
-    protocol::log(LogLevel::Warn, message);
 }
 
 #[cfg(test)]

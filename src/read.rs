@@ -273,7 +273,6 @@ impl Windows {
 struct Partition {
     store_id: Option<String>,
     order_id: Option<String>,
-    query: Vec<(String, String)>,
 }
 
 struct Run<'a> {
@@ -313,10 +312,11 @@ impl<'a> Run<'a> {
     }
 
     fn request(&self, p: &Partition) -> Request {
-        let mut query = p.query.clone();
-        if let Some(order) = &p.order_id {
-            query.push(("order_id".into(), order.clone()));
-        }
+        let query = p
+            .order_id
+            .iter()
+            .map(|order| ("order_id".to_string(), order.clone()))
+            .collect();
         Request {
             product: self.def.product,
             path: self.def.path,
@@ -455,9 +455,7 @@ impl<'a> Run<'a> {
                         break;
                     }
                 }
-                let kept = self.filter_and_track(page.records(), threshold, &mut window_seen);
-                self.emit(&kept, p);
-                self.summary.pages += 1;
+                self.take_page(page.records(), threshold, &mut window_seen, p);
                 if protocol::out().is_broken() {
                     return Err(ApiError::Interrupted);
                 }
@@ -507,6 +505,19 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Emit one page's records that pass `threshold`, tracking the newest cursor.
+    fn take_page<'r>(
+        &mut self,
+        records: impl Iterator<Item = &'r str>,
+        threshold: Option<DateTime<Utc>>,
+        seen: &mut Option<DateTime<Utc>>,
+        p: &Partition,
+    ) {
+        let kept = self.filter_and_track(records, threshold, seen);
+        self.emit(&kept, p);
+        self.summary.pages += 1;
+    }
+
     /// Keep records at or after `threshold` (records without a usable cursor are
     /// kept and counted); track the newest plausible cursor value. Each kept
     /// record comes with whether it holds a non-UTC date-time.
@@ -520,6 +531,11 @@ impl<'a> Run<'a> {
         let horizon = self.ctx.now + chrono::Duration::days(1);
         let mut kept = Vec::new();
         for rec in records {
+            if field.is_none() && self.date_times.is_empty() {
+                // Nothing to read in the record: pass it on untouched.
+                kept.push((rec, false));
+                continue;
+            }
             let found = scan::scan(rec, field);
             if field.is_none() {
                 kept.push((rec, found.has_offset));
@@ -735,7 +751,6 @@ impl<'a> Run<'a> {
                         let p = Partition {
                             store_id: Some(store.clone()),
                             order_id: Some(order.clone()),
-                            query: Vec::new(),
                         };
                         let req = self.request(&p);
                         (p, req)
@@ -753,9 +768,7 @@ impl<'a> Run<'a> {
                     let (p, pages) = fetched?;
                     let mut seen = None;
                     for page in &pages {
-                        let kept = self.filter_and_track(page.records(), threshold, &mut seen);
-                        self.emit(&kept, &p);
-                        self.summary.pages += 1;
+                        self.take_page(page.records(), threshold, &mut seen, &p);
                     }
                     if let Some(t) = seen {
                         self.advance_cursor(Some(&store), t);
@@ -824,13 +837,10 @@ impl<'a> Run<'a> {
                     }
                     Err(e) => return Err(e),
                 };
-                self.summary.pages += 1;
-                let fresh: Vec<(&str, bool)> = page
-                    .records()
-                    .filter(|r| string_field(r, "location_id").is_none_or(|id| seen_ids.insert(id)))
-                    .map(|r| (r, false))
-                    .collect();
-                self.emit(&fresh, &Partition::default());
+                let fresh = page.records().filter(|r| {
+                    string_field(r, "location_id").is_none_or(|id| seen_ids.insert(id))
+                });
+                self.take_page(fresh, None, &mut None, &Partition::default());
             }
         }
         Ok(())
