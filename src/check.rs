@@ -37,7 +37,7 @@ async fn probe(client: &Client, product: Product) -> (Product, Probe) {
     };
     let result = client
         .get(&req, |body| {
-            serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            serde_json::from_slice::<serde::de::IgnoredAny>(&body)
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })

@@ -191,7 +191,7 @@ impl Client {
     pub async fn get<T>(
         &self,
         req: &Request,
-        parse: impl Fn(&[u8]) -> Result<T, String>,
+        parse: impl Fn(Vec<u8>) -> Result<T, String>,
     ) -> Result<T, ApiError> {
         let key = req.product.limit_key(req.path);
         let mut failures = 0u32;
@@ -259,7 +259,7 @@ impl Client {
         &self,
         req: &Request,
         key: &str,
-        parse: &impl Fn(&[u8]) -> Result<T, String>,
+        parse: &impl Fn(Vec<u8>) -> Result<T, String>,
     ) -> Result<T, Attempt> {
         let url = format!("{}{}", self.base, req.path);
         let mut builder = self
@@ -321,7 +321,7 @@ impl Client {
                 )));
             }
         }
-        parse(&body).map_err(|e| {
+        parse(Vec::from(body)).map_err(|e| {
             retry(format!(
                 "HTTP {status} but the body is not a complete page ({e})"
             ))

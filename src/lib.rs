@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod envelope;
 pub mod input;
 pub mod logging;
 pub mod paginate;

@@ -8,7 +8,8 @@
 use crate::catalog::{Selected, SyncMode};
 use crate::client::{ApiError, Client, Request};
 use crate::config::{Config, LocationSearch};
-use crate::paginate::Pager;
+use crate::envelope::{Span, TimeFields};
+use crate::paginate::{Item, Pager};
 use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
 use crate::record;
 use crate::scan::{self, Field};
@@ -23,7 +24,7 @@ use std::time::Instant;
 
 /// Shared by every stream of one sync.
 pub struct Ctx {
-    pub client: Client,
+    pub client: Arc<Client>,
     pub config: Config,
     /// When the sync started: windows end here, cursors never pass now + 1 day.
     pub now: DateTime<Utc>,
@@ -88,7 +89,7 @@ pub async fn read(config: Config, selected: Vec<Selected>, input: InputState) ->
         }
     };
     let ctx = Arc::new(Ctx {
-        client,
+        client: Arc::new(client),
         config,
         now: Utc::now(),
     });
@@ -288,10 +289,13 @@ struct Run<'a> {
     summary: Summary,
     /// Where this stream's records hold `format: date-time` values.
     date_times: Vec<record::Path>,
+    /// The same, as the tree the page pass walks.
+    time_fields: Arc<TimeFields>,
 }
 
 impl<'a> Run<'a> {
     fn new(ctx: &'a Ctx, def: &'static StreamDef, mode: SyncMode, cursor: Cursor) -> Self {
+        let date_times = record::date_time_paths(&def.json_schema());
         Run {
             ctx,
             def,
@@ -303,7 +307,8 @@ impl<'a> Run<'a> {
             future_cursor: 0,
             capped_warned: false,
             summary: Summary::default(),
-            date_times: record::date_time_paths(&def.json_schema()),
+            time_fields: Arc::new(TimeFields::new(&date_times)),
+            date_times,
         }
     }
 
@@ -441,7 +446,8 @@ impl<'a> Run<'a> {
                 req.query.push((max_param.into(), format_filter(m)));
             }
             let before = self.cursor.clone();
-            let mut pager = Pager::new(&self.ctx.client, self.def, req, self.ctx.config.page_size);
+            let mut pager = Pager::new(&self.ctx.client, self.def, req, self.ctx.config.page_size)
+                .with_times(&self.time_fields);
             let mut window_seen: Option<DateTime<Utc>> = None;
             let mut first = true;
             while let Some(page) = pager.next().await? {
@@ -454,8 +460,11 @@ impl<'a> Run<'a> {
                         window_seen = None;
                         break;
                     }
+                    // This window is read to its end: fetch each next page while
+                    // the current one is written.
+                    pager.read_ahead();
                 }
-                self.take_page(page.records(), threshold, &mut window_seen, p);
+                self.take_page(page.items(), threshold, &mut window_seen, p);
                 if protocol::out().is_broken() {
                     return Err(ApiError::Interrupted);
                 }
@@ -508,7 +517,7 @@ impl<'a> Run<'a> {
     /// Emit one page's records that pass `threshold`, tracking the newest cursor.
     fn take_page<'r>(
         &mut self,
-        records: impl Iterator<Item = &'r str>,
+        records: impl Iterator<Item = Item<'r>>,
         threshold: Option<DateTime<Utc>>,
         seen: &mut Option<DateTime<Utc>>,
         p: &Partition,
@@ -523,43 +532,34 @@ impl<'a> Run<'a> {
     /// record comes with whether it holds a non-UTC date-time.
     fn filter_and_track<'r>(
         &mut self,
-        records: impl Iterator<Item = &'r str>,
+        records: impl Iterator<Item = Item<'r>>,
         threshold: Option<DateTime<Utc>>,
         seen: &mut Option<DateTime<Utc>>,
-    ) -> Vec<(&'r str, bool)> {
-        let field = self.def.cursor;
+    ) -> Vec<(&'r str, &'r [Span])> {
         let horizon = self.ctx.now + chrono::Duration::days(1);
         let mut kept = Vec::new();
-        for rec in records {
-            if field.is_none() && self.date_times.is_empty() {
-                // Nothing to read in the record: pass it on untouched.
-                kept.push((rec, false));
-                continue;
-            }
-            let found = scan::scan(rec, field);
-            if field.is_none() {
-                kept.push((rec, found.has_offset));
-                continue;
-            }
-            match cursor_val(&found.field) {
-                CursorVal::At(t) => {
-                    if threshold.is_some_and(|th| t < th) {
-                        continue;
+        for item in records {
+            if self.def.cursor.is_some() {
+                match cursor_val(&item.cursor) {
+                    CursorVal::At(t) => {
+                        if threshold.is_some_and(|th| t < th) {
+                            continue;
+                        }
+                        if t > horizon {
+                            self.future_cursor += 1;
+                        } else if seen.is_none_or(|s| t > s) {
+                            *seen = Some(t);
+                        }
                     }
-                    if t > horizon {
-                        self.future_cursor += 1;
-                    } else if seen.is_none_or(|s| t > s) {
-                        *seen = Some(t);
-                    }
+                    CursorVal::Missing | CursorVal::Unparseable => self.no_cursor += 1,
                 }
-                CursorVal::Missing | CursorVal::Unparseable => self.no_cursor += 1,
             }
-            kept.push((rec, found.has_offset));
+            kept.push((item.text, item.times));
         }
         kept
     }
 
-    fn emit(&mut self, records: &[(&str, bool)], p: &Partition) {
+    fn emit(&mut self, records: &[(&str, &[Span])], p: &Partition) {
         if records.is_empty() {
             return;
         }
@@ -576,7 +576,7 @@ impl<'a> Run<'a> {
         }
         let data: Vec<_> = records
             .iter()
-            .map(|(r, offset)| record::shape(r, &extra, &self.date_times, *offset))
+            .map(|(r, times)| record::shape(r, &extra, &self.date_times, times))
             .collect();
         protocol::out().records(self.def.name, &data);
         self.since_state += records.len() as u64;
@@ -636,7 +636,7 @@ impl<'a> Run<'a> {
 
     /// Page-capped APIs with a created_at filter (Returns): when the first page
     /// reports more records than one query can reach, split the window in two.
-    fn split_if_capped(&self, w: &Window, pager: &Pager<'_>) -> Option<[Window; 2]> {
+    fn split_if_capped(&self, w: &Window, pager: &Pager) -> Option<[Window; 2]> {
         let cap = max_page(self.def.pagination) as u64 * pager.limit() as u64;
         let total = pager.total?;
         if self.def.filter != Filter::CreatedAt || cap == 0 || total <= cap {
@@ -744,7 +744,7 @@ impl<'a> Run<'a> {
             // Commerce rate limiter still paces them), then emit them in order.
             let width = self.ctx.config.max_concurrent_requests.clamp(1, 4);
             for chunk in order_ids.chunks(width) {
-                let (ctx, def) = (self.ctx, self.def);
+                let (ctx, def, times) = (self.ctx, self.def, &self.time_fields);
                 let targets: Vec<(Partition, Request)> = chunk
                     .iter()
                     .map(|order| {
@@ -757,7 +757,8 @@ impl<'a> Run<'a> {
                     })
                     .collect();
                 let fetches = targets.into_iter().map(|(p, req)| async move {
-                    let mut pager = Pager::new(&ctx.client, def, req, ctx.config.page_size);
+                    let mut pager =
+                        Pager::new(&ctx.client, def, req, ctx.config.page_size).with_times(times);
                     let mut pages = Vec::new();
                     while let Some(page) = pager.next().await? {
                         pages.push(page);
@@ -768,7 +769,7 @@ impl<'a> Run<'a> {
                     let (p, pages) = fetched?;
                     let mut seen = None;
                     for page in &pages {
-                        self.take_page(page.records(), threshold, &mut seen, &p);
+                        self.take_page(page.items(), threshold, &mut seen, &p);
                     }
                     if let Some(t) = seen {
                         self.advance_cursor(Some(&store), t);
@@ -807,7 +808,8 @@ impl<'a> Run<'a> {
                 query: search.params.clone(),
                 store_id: None,
             };
-            let mut pager = Pager::new(&self.ctx.client, self.def, req, None);
+            let mut pager =
+                Pager::new(&self.ctx.client, self.def, req, None).with_times(&self.time_fields);
             loop {
                 let page = match pager.next().await {
                     Ok(Some(p)) => p,
@@ -837,8 +839,8 @@ impl<'a> Run<'a> {
                     }
                     Err(e) => return Err(e),
                 };
-                let fresh = page.records().filter(|r| {
-                    string_field(r, "location_id").is_none_or(|id| seen_ids.insert(id))
+                let fresh = page.items().filter(|r| {
+                    string_field(r.text, "location_id").is_none_or(|id| seen_ids.insert(id))
                 });
                 self.take_page(fresh, None, &mut None, &Partition::default());
             }
@@ -911,14 +913,14 @@ fn floor_secs(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 fn string_field(text: &str, field: &str) -> Option<String> {
-    match scan::scan(text, Some(field)).field {
+    match scan::top_level_field(text, field) {
         Field::Str(s) => Some(s.into_owned()),
         _ => None,
     }
 }
 
 fn cursor_of(text: &str, field: &str) -> CursorVal {
-    cursor_val(&scan::scan(text, Some(field)).field)
+    cursor_val(&scan::top_level_field(text, field))
 }
 
 fn cursor_val(f: &Field<'_>) -> CursorVal {

@@ -38,23 +38,18 @@ fn walk(schema: &Value, at: &mut Path, out: &mut Vec<Path>) {
     }
 }
 
-/// The record's data as it should be written. `has_offset` comes from the
-/// record's scan ([`crate::scan`]): whether any string looks like a non-UTC time.
+/// The record's data as it should be written. `times` are the ranges of `text`
+/// where the schema's date-time fields hold a non-UTC offset, found when the page
+/// was read ([`crate::envelope`]).
 pub fn shape<'a>(
     text: &'a str,
     extra: &[(&str, &str)],
     paths: &[Path],
-    has_offset: bool,
+    times: &[(usize, usize)],
 ) -> Cow<'a, str> {
-    let rewrite_times = !paths.is_empty() && has_offset;
-    if extra.is_empty() && !rewrite_times {
-        return Cow::Borrowed(text);
-    }
     if extra.is_empty() {
-        // Only date-times to rewrite: splice the UTC text in, no parse tree.
-        if let Some(spans) = crate::scan::offset_times_at(text, paths) {
-            return splice_utc(text, &spans);
-        }
+        // The common case: the API's bytes, with any offset date-time spliced to UTC.
+        return splice_utc(text, times);
     }
     let Ok(mut v) = serde_json::from_str::<Value>(text) else {
         return Cow::Borrowed(text);
@@ -64,7 +59,7 @@ pub fn shape<'a>(
             map.insert((*k).to_string(), Value::String((*val).to_string()));
         }
     }
-    if rewrite_times {
+    if !times.is_empty() {
         for p in paths {
             to_utc(&mut v, p);
         }
@@ -80,12 +75,14 @@ fn splice_utc<'a>(text: &'a str, spans: &[(usize, usize)]) -> Cow<'a, str> {
     let mut last = 0;
     for &(start, end) in spans {
         if let Some(t) = text.get(start..end).and_then(parse_instant) {
-            out.push_str(&text[last..start]);
-            out.push_str(&format_instant(t));
-            last = end;
+            if let Some(before) = text.get(last..start) {
+                out.push_str(before);
+                out.push_str(&format_instant(t));
+                last = end;
+            }
         }
     }
-    out.push_str(&text[last..]);
+    out.push_str(text.get(last..).unwrap_or_default());
     Cow::Owned(out)
 }
 
@@ -118,6 +115,7 @@ fn to_utc(v: &mut Value, path: &[Option<String>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::TimeFields;
     use serde_json::json;
 
     #[test]
@@ -130,20 +128,23 @@ mod tests {
         let paths = date_time_paths(&schema);
         assert_eq!(paths.len(), 2);
         let r = r#"{"updated_at":"2025-01-01T08:00:00+08:00","order_date":"2025-01-01T08:00:00+08:00","checkpoints":[{"created_at":"2025-01-01T00:00:00-05:00"}]}"#;
-        let out: Value = serde_json::from_str(&shape(r, &[], &paths, true)).unwrap();
-        assert_eq!(out["updated_at"], "2025-01-01T00:00:00Z");
-        assert_eq!(out["order_date"], "2025-01-01T08:00:00+08:00");
-        assert_eq!(out["checkpoints"][0]["created_at"], "2025-01-01T05:00:00Z");
+        let (_, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
+        for extra in [&[][..], &[("store_id", "s1")][..]] {
+            let out: Value = serde_json::from_str(&shape(r, extra, &paths, &times)).unwrap();
+            assert_eq!(out["updated_at"], "2025-01-01T00:00:00Z");
+            assert_eq!(out["order_date"], "2025-01-01T08:00:00+08:00");
+            assert_eq!(out["checkpoints"][0]["created_at"], "2025-01-01T05:00:00Z");
+        }
     }
 
     #[test]
     fn utc_records_pass_through_as_bytes() {
         let r = r#"{"updated_at": "2025-01-01T00:00:00Z", "x": [1, 2]}"#;
         assert!(matches!(
-            shape(r, &[], &[vec![Some("updated_at".into())]], false),
+            shape(r, &[], &[vec![Some("updated_at".into())]], &[]),
             Cow::Borrowed(_)
         ));
-        let shaped = shape(r, &[("store_id", "s1")], &[], false);
+        let shaped = shape(r, &[("store_id", "s1")], &[], &[]);
         let v: Value = serde_json::from_str(&shaped).unwrap();
         assert_eq!(v["store_id"], "s1");
     }

@@ -1,8 +1,9 @@
-//! One fast pass over a record's JSON text: the value of one top-level field (the
-//! cursor, a parent id) and whether any string looks like a date-time with a
-//! non-UTC offset. The text was already validated by serde_json when the page was
-//! parsed; this pass only follows strings and nesting, with memchr doing the work
-//! inside strings, which is where most of a record's bytes are.
+//! Fast passes over a record's or an envelope's JSON text: the value of one
+//! top-level field (the cursor, a parent id, `meta`), whether any string looks
+//! like a date-time with a non-UTC offset, and where such date-times sit. Page
+//! bodies are validated and laid out in one pass by [`crate::envelope`]; the
+//! passes here follow strings and nesting of text already known to be JSON (or
+//! stop at the first thing that is not), with memchr doing the work inside strings.
 
 use std::borrow::Cow;
 
@@ -16,151 +17,29 @@ pub enum Field<'a> {
     Other,
 }
 
-/// What one pass found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scan<'a> {
-    pub field: Field<'a>,
-    pub has_offset: bool,
+/// The top-level `key` of `text` (one JSON value); Missing when `text` is not
+/// valid JSON.
+pub fn top_level_field<'a>(text: &'a str, key: &str) -> Field<'a> {
+    match crate::envelope::record(text, Some(key), &crate::envelope::NO_TIMES) {
+        Some((r, _)) => r
+            .cursor
+            .map_or(Field::Missing, |(s, e)| field(text.get(s..e).unwrap_or(""))),
+        None => Field::Missing,
+    }
 }
 
-/// Scan `text` (one JSON object) for the top-level `key` (None: only offsets).
-pub fn scan<'a>(text: &'a str, key: Option<&str>) -> Scan<'a> {
-    let b = text.as_bytes();
-    let key = key.map(str::as_bytes);
-    let mut out = Scan {
-        field: Field::Missing,
-        has_offset: false,
-    };
-    let mut depth = 0usize;
-    let mut expect_key = false;
-    let mut key_matched = false;
-    let mut want_value = false;
-    let mut i = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let start = i + 1;
-                let Some((end, escaped)) = string_end(b, start) else {
-                    return out;
-                };
-                let s = &b[start..end];
-                if !out.has_offset && looks_offset_time(s) {
-                    out.has_offset = true;
-                }
-                if depth == 1 && expect_key {
-                    key_matched = key.is_some_and(|k| !escaped && s == k);
-                    expect_key = false;
-                } else if depth == 1 && want_value {
-                    out.field = if escaped {
-                        serde_json::from_str::<String>(&text[i..=end])
-                            .map(|v| Field::Str(Cow::Owned(v)))
-                            .unwrap_or(Field::Other)
-                    } else {
-                        Field::Str(Cow::Borrowed(&text[start..end]))
-                    };
-                    want_value = false;
-                }
-                i = end + 1;
-            }
-            b'{' | b'[' => {
-                if depth == 1 && want_value {
-                    out.field = Field::Other;
-                    want_value = false;
-                }
-                depth += 1;
-                expect_key = depth == 1 && b[i] == b'{';
-                i += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b',' => {
-                expect_key = depth == 1;
-                i += 1;
-            }
-            b':' => {
-                if depth == 1 && key_matched {
-                    want_value = true;
-                    key_matched = false;
-                }
-                i += 1;
-            }
-            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
-            c => {
-                if depth == 1 && want_value {
-                    out.field = if c == b'n' { Field::Null } else { Field::Other };
-                    want_value = false;
-                }
-                i += 1;
-            }
-        }
+/// A field from the raw text of its (valid) JSON value.
+pub fn field(raw: &str) -> Field<'_> {
+    match raw.as_bytes().first() {
+        Some(b'"') => match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(inner) if !inner.contains('\\') => Field::Str(Cow::Borrowed(inner)),
+            _ => serde_json::from_str::<String>(raw)
+                .map(|v| Field::Str(Cow::Owned(v)))
+                .unwrap_or(Field::Other),
+        },
+        Some(b'n') => Field::Null,
+        _ => Field::Other,
     }
-    out
-}
-
-/// Byte ranges (quotes excluded) of the string values that sit at one of `paths`
-/// (see [`crate::record::Path`]: `None` steps into array items) and look like a
-/// date-time with a non-UTC offset. None if the text is not a well-formed object.
-pub fn offset_times_at(text: &str, paths: &[crate::record::Path]) -> Option<Vec<(usize, usize)>> {
-    struct Frame<'t> {
-        array: bool,
-        key: Option<&'t [u8]>,
-        expect_key: bool,
-    }
-    let b = text.as_bytes();
-    let mut stack: Vec<Frame<'_>> = Vec::new();
-    let mut out = Vec::new();
-    let mut i = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let start = i + 1;
-                let (end, _) = string_end(b, start)?;
-                let s = &b[start..end];
-                match stack.last_mut() {
-                    Some(top) if !top.array && top.expect_key => {
-                        top.key = Some(s);
-                        top.expect_key = false;
-                    }
-                    Some(_) if looks_offset_time(s) => {
-                        let at = |p: &crate::record::Path| {
-                            p.len() == stack.len()
-                                && p.iter().zip(&stack).all(|(step, f)| match step {
-                                    None => f.array,
-                                    Some(k) => !f.array && f.key == Some(k.as_bytes()),
-                                })
-                        };
-                        if paths.iter().any(at) {
-                            out.push((start, end));
-                        }
-                    }
-                    _ => {}
-                }
-                i = end + 1;
-            }
-            c @ (b'{' | b'[') => {
-                stack.push(Frame {
-                    array: c == b'[',
-                    key: None,
-                    expect_key: c == b'{',
-                });
-                i += 1;
-            }
-            b'}' | b']' => {
-                stack.pop()?;
-                i += 1;
-            }
-            b',' => {
-                if let Some(top) = stack.last_mut() {
-                    top.expect_key = !top.array;
-                }
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    stack.is_empty().then_some(out)
 }
 
 /// The raw text of the top-level `key`'s value, stopping as soon as it is read.
@@ -283,22 +162,22 @@ mod tests {
     fn finds_the_top_level_field_only() {
         let r = r#"{"a":{"updated_at":"nested"},"list":[{"updated_at":"x"}],"updated_at":"2025-01-01T00:00:00Z","z":1}"#;
         assert_eq!(
-            scan(r, Some("updated_at")).field,
+            top_level_field(r, "updated_at"),
             Field::Str(Cow::Borrowed("2025-01-01T00:00:00Z"))
         );
-        assert_eq!(scan(r#"{"id":null}"#, Some("id")).field, Field::Null);
-        assert_eq!(scan(r#"{"id":5}"#, Some("id")).field, Field::Other);
-        assert_eq!(scan(r#"{"id":{"x":"y"}}"#, Some("id")).field, Field::Other);
+        assert_eq!(top_level_field(r#"{"id":null}"#, "id"), Field::Null);
+        assert_eq!(top_level_field(r#"{"id":5}"#, "id"), Field::Other);
+        assert_eq!(top_level_field(r#"{"id":{"x":"y"}}"#, "id"), Field::Other);
         assert_eq!(
-            scan(r#"{"x":"id","y":"z"}"#, Some("id")).field,
+            top_level_field(r#"{"x":"id","y":"z"}"#, "id"),
             Field::Missing
         );
         assert_eq!(
-            scan(r#"{"id":"a\"b"}"#, Some("id")).field,
+            top_level_field(r#"{"id":"a\"b"}"#, "id"),
             Field::Str(Cow::Owned("a\"b".into()))
         );
         assert_eq!(
-            scan(r#" { "id" : "v" } "#, Some("id")).field,
+            top_level_field(r#" { "id" : "v" } "#, "id"),
             Field::Str(Cow::Borrowed("v"))
         );
     }
@@ -326,16 +205,12 @@ mod tests {
     }
 
     #[test]
-    fn detects_non_utc_offsets() {
-        assert!(scan(r#"{"t":"2025-01-01T10:00:00+08:00"}"#, None).has_offset);
-        assert!(scan(r#"{"a":[{"t":"2025-01-01T10:00:00.123-05:00"}]}"#, None).has_offset);
-        assert!(
-            !scan(
-                r#"{"t":"2025-01-01T10:00:00Z","u":"2025-01-01T10:00:00+00:00"}"#,
-                None
-            )
-            .has_offset
-        );
-        assert!(!scan(r#"{"phone":"+1 555-12:34","x":"2025-01-01"}"#, None).has_offset);
+    fn recognises_non_utc_offsets() {
+        assert!(looks_offset_time(b"2025-01-01T10:00:00+08:00"));
+        assert!(looks_offset_time(b"2025-01-01T10:00:00.123-05:00"));
+        assert!(!looks_offset_time(b"2025-01-01T10:00:00Z"));
+        assert!(!looks_offset_time(b"2025-01-01T10:00:00+00:00"));
+        assert!(!looks_offset_time(b"+1 555-12:34"));
+        assert!(!looks_offset_time(b"2025-01-01"));
     }
 }

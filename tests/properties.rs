@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use source_aftership::{catalog, config, paginate, record, state, streams, time};
+use source_aftership::{catalog, config, envelope, paginate, record, state, streams, time};
 
 /// Arbitrary JSON values, a few levels deep, with keys the parsers look for.
 fn arb_json() -> impl Strategy<Value = Value> {
@@ -90,17 +90,18 @@ proptest! {
 
     #[test]
     fn page_parser_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        let _ = paginate::parse_page(&bytes, "trackings");
+        let _ = paginate::parse_page(bytes, "trackings", Some("updated_at"), &envelope::NO_TIMES);
     }
 
     #[test]
     fn page_parser_never_panics_on_json(v in arb_json(), cut in 0usize..400) {
         let text = v.to_string();
-        let _ = paginate::parse_page(text.as_bytes(), "trackings");
+        let parse = |b: &[u8]| paginate::parse_page(b.to_vec(), "trackings", Some("updated_at"), &envelope::NO_TIMES);
+        let _ = parse(text.as_bytes());
         let cut = cut.min(text.len());
-        let _ = paginate::parse_page(&text.as_bytes()[..cut], "trackings");
+        let _ = parse(&text.as_bytes()[..cut]);
         let env = json!({"meta": {"code": 200}, "data": {"trackings": [v.clone()], "pagination": v}});
-        let _ = paginate::parse_page(env.to_string().as_bytes(), "trackings");
+        let _ = parse(env.to_string().as_bytes());
     }
 
     #[test]
@@ -121,13 +122,13 @@ proptest! {
         let rec = json!({"updated_at": t.with_timezone(&tz).to_rfc3339(), "other": v});
         let text = rec.to_string();
         let paths = vec![vec![Some("updated_at".to_string())]];
-        let found = source_aftership::scan::scan(&text, Some("updated_at"));
-        prop_assert!(off == 0 || found.has_offset);
-        let out: Value = serde_json::from_str(&record::shape(&text, &[("store_id", "s")], &paths, found.has_offset)).unwrap();
+        let (_, times) = envelope::record(&text, Some("updated_at"), &envelope::TimeFields::new(&paths)).unwrap();
+        prop_assert!(off == 0 || !times.is_empty());
+        let out: Value = serde_json::from_str(&record::shape(&text, &[("store_id", "s")], &paths, &times)).unwrap();
         prop_assert_eq!(time::parse_instant(out["updated_at"].as_str().unwrap()), Some(t));
         prop_assert_eq!(&out["other"], &rec["other"]);
         prop_assert_eq!(&out["store_id"], &json!("s"));
-        let _ = source_aftership::scan::scan(&v.to_string(), Some("updated_at"));
+        let _ = source_aftership::scan::top_level_field(&v.to_string(), "updated_at");
     }
 }
 
@@ -146,7 +147,7 @@ proptest! {
                 Some(Value::String(s)) => source_aftership::scan::Field::Str(s.clone().into()),
                 Some(_) => source_aftership::scan::Field::Other,
             };
-            let got = source_aftership::scan::scan(t, Some(key)).field;
+            let got = source_aftership::scan::top_level_field(t, key);
             if v.is_object() {
                 prop_assert_eq!(got, expected, "{}", t);
             }
@@ -191,9 +192,9 @@ proptest! {
             vec![Some("updated_at".to_string())],
             vec![Some("checkpoints".to_string()), None, Some("created_at".to_string())],
         ];
-        let found = source_aftership::scan::scan(&text, None);
-        let spliced: Value = serde_json::from_str(&record::shape(&text, &[], &paths, found.has_offset)).unwrap();
-        let tree: Value = serde_json::from_str(&record::shape(&text, &[("k", "v")], &paths, found.has_offset)).unwrap();
+        let (_, times) = envelope::record(&text, None, &envelope::TimeFields::new(&paths)).unwrap();
+        let spliced: Value = serde_json::from_str(&record::shape(&text, &[], &paths, &times)).unwrap();
+        let tree: Value = serde_json::from_str(&record::shape(&text, &[("k", "v")], &paths, &times)).unwrap();
         let mut tree = tree;
         tree.as_object_mut().unwrap().remove("k");
         prop_assert_eq!(&spliced, &tree);
@@ -201,5 +202,78 @@ proptest! {
         if !nested {
             prop_assert_eq!(&spliced["order_date"], &json!("2025-01-01T10:00:00+08:00"));
         }
+    }
+}
+
+/// Strings that exercise the validator's string scanning: escapes, control
+/// characters (escaped by serde), quotes and non-ASCII text at every alignment.
+fn arb_tricky_string() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        "[a-z\\\\\"\u{1}\u{1f}\u{7f}é中/ ]{0,20}".prop_map(Value::String),
+        Just(json!("\u{0}\t\n\r\u{8}\u{c}")),
+        Just(json!("2025-01-01T10:00:00+08:00")),
+    ]
+}
+
+/// One edit of a JSON text: replace, insert or delete one byte at `at`.
+fn mutate(text: &str, at: usize, op: u8, byte: u8) -> Option<String> {
+    const BYTES: &[u8] = b"\"\\{}[],: 0-.eEtfnu\x01\t9a/";
+    let mut b = text.as_bytes().to_vec();
+    let at = at % (b.len() + 1);
+    let c = BYTES[byte as usize % BYTES.len()];
+    match op % 3 {
+        0 if at < b.len() => b[at] = c,
+        1 => b.insert(at, c),
+        _ if at < b.len() => {
+            b.remove(at);
+        }
+        _ => return None,
+    }
+    String::from_utf8(b).ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// The one-pass validator accepts exactly the texts serde_json accepts, before
+    /// and after one random edit; on a valid envelope it finds the same records,
+    /// and its cursor values are serde's.
+    #[test]
+    fn validator_agrees_with_serde(
+        items in prop::collection::vec(prop_oneof![arb_json(), arb_tricky_string()], 0..4),
+        at in any::<usize>(), op in any::<u8>(), byte in any::<u8>(), pretty in any::<bool>(),
+    ) {
+        let env = json!({"meta": {"code": 200}, "data": {"pagination": {"has_next_page": false}, "trackings": items}});
+        let text = if pretty { serde_json::to_string_pretty(&env).unwrap() } else { env.to_string() };
+        let serde_ok = |t: &str| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok();
+        let ours_ok = |t: &str| envelope::record(t, None, &envelope::NO_TIMES).is_some();
+        prop_assert!(ours_ok(&text), "{}", text);
+        let page = paginate::parse_page(text.clone().into_bytes(), "trackings", Some("updated_at"), &envelope::NO_TIMES).unwrap();
+        prop_assert_eq!(page.len(), items.len());
+        for (item, v) in page.items().zip(&items) {
+            prop_assert_eq!(&serde_json::from_str::<Value>(item.text).unwrap(), v);
+            let expected = match v.get("updated_at") {
+                None => source_aftership::scan::Field::Missing,
+                Some(Value::Null) => source_aftership::scan::Field::Null,
+                Some(Value::String(s)) => source_aftership::scan::Field::Str(s.clone().into()),
+                Some(_) => source_aftership::scan::Field::Other,
+            };
+            if v.is_object() {
+                prop_assert_eq!(&item.cursor, &expected);
+            }
+        }
+        if let Some(edited) = mutate(&text, at, op, byte) {
+            prop_assert_eq!(ours_ok(&edited), serde_ok(&edited), "{}", edited);
+            if !serde_ok(&edited) {
+                prop_assert!(paginate::parse_page(edited.into_bytes(), "trackings", None, &envelope::NO_TIMES).is_err());
+            }
+        }
+    }
+
+    /// Arbitrary short texts: accepted exactly when serde_json accepts them.
+    #[test]
+    fn validator_agrees_with_serde_on_any_text(text in "[ \t\n{}\\[\\],:\"\\\\0-9.eE+\\-tfnrulsa\u{1}]{0,24}") {
+        let ours = envelope::record(&text, None, &envelope::NO_TIMES).is_some();
+        prop_assert_eq!(ours, serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(), "{:?}", text);
     }
 }
