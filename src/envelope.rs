@@ -190,6 +190,36 @@ pub fn record(
     Some((rec, found))
 }
 
+/// The raw value of `data.<key>` when it comes before `data.<list>` in `text` (the
+/// head of a body, maybe cut short): read without validating the rest.
+pub fn head<'t>(text: &'t str, list: &str, key: &str) -> Option<&'t str> {
+    let mut r = Reader::new(text);
+    let mut found = None;
+    r.ws();
+    if r.peek() != Some(b'{') {
+        return None;
+    }
+    // Err ends the walk early: found it, or reached the records first.
+    let _ = r.object(|r, k, _| {
+        if k != b"data" || r.peek() != Some(b'{') {
+            return r.value();
+        }
+        r.object(|r, k, _| {
+            if k == list.as_bytes() {
+                return Err("the records come first");
+            }
+            let span = r.spanned(Reader::value)?;
+            if k == key.as_bytes() {
+                found = Some(span);
+                return Err("found");
+            }
+            Ok(())
+        })?;
+        Err("not in data")
+    });
+    found.and_then(|(s, e)| text.get(s..e))
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     i: usize,
@@ -648,6 +678,24 @@ mod tests {
             let body = format!(r#"{{"data":{{"l":["{bad}"]}}}}"#);
             assert!(page(&body, "l", None, &NO_TIMES).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn reads_a_value_from_the_head() {
+        let body =
+            r#"{"meta":{"code":200},"data":{"pagination":{"next_cursor":"c"},"trackings":[{"id":"#;
+        assert_eq!(
+            head(body, "trackings", "pagination"),
+            Some(r#"{"next_cursor":"c"}"#)
+        );
+        assert_eq!(head(body, "trackings", "next_token"), None);
+        let late = r#"{"data":{"labels":[],"next_token":"t"}}"#;
+        assert_eq!(
+            head(late, "labels", "next_token"),
+            None,
+            "records come first"
+        );
+        assert_eq!(head("<html>", "labels", "next_token"), None);
     }
 
     #[test]
