@@ -25,6 +25,9 @@ pub struct RecordSpan {
     pub cursor: Option<Span>,
     /// The range of [`Layout::times`] that belongs to this record.
     pub times: (usize, usize),
+    /// The record's text holds a line break between tokens (pretty-printed): it
+    /// must be written compacted, an Airbyte message being one line.
+    pub multiline: bool,
 }
 
 /// The date-time fields of a stream's schema as a tree of keys (`None` steps into
@@ -226,6 +229,8 @@ struct Reader<'a> {
     depth: usize,
     /// Whether the last string read held an escape.
     escaped: bool,
+    /// Whether a line break was met between tokens (pretty-printed JSON).
+    broken_line: bool,
 }
 
 /// What went wrong; where is the reader's position (see [`Reader::describe`]).
@@ -240,6 +245,7 @@ impl<'a> Reader<'a> {
             i: 0,
             depth: 0,
             escaped: false,
+            broken_line: false,
         }
     }
 
@@ -258,7 +264,8 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+        while let Some(c @ (b' ' | b'\n' | b'\r' | b'\t')) = self.peek() {
+            self.broken_line |= c == b'\n' || c == b'\r';
             self.i += 1;
         }
     }
@@ -383,6 +390,7 @@ impl<'a> Reader<'a> {
         let start = self.i;
         let first = found.len();
         let mut at = None;
+        self.broken_line = false;
         if self.peek() == Some(b'{') {
             let want = cursor.map(str::as_bytes);
             self.object(|r, key, escaped| {
@@ -403,6 +411,7 @@ impl<'a> Reader<'a> {
             span: (start, self.i),
             cursor: at,
             times: (first, found.len()),
+            multiline: self.broken_line,
         })
     }
 
@@ -600,6 +609,7 @@ mod tests {
             r#""2025-01-01T00:00:00Z""#
         );
         assert_eq!(l.records[0].times, (0, 0));
+        assert!(!l.records[0].multiline);
         assert_eq!(l.records[1].cursor, None, "only the top level counts");
         let (a, b) = l.records[1].times;
         let rec = text(body, l.records[1].span);
@@ -615,6 +625,14 @@ mod tests {
         assert_eq!(text(body, l.total.unwrap()), "3");
         assert_eq!(text(body, l.meta.unwrap()), r#"{ "code" : 200 }"#);
         assert!(l.records.is_empty());
+        let pretty = "{\"data\": {\"l\": [\n  {\"a\": 1},\n  {\n    \"b\": \"x\\ny\"\n  }\n]}}";
+        let l = page(pretty, "l", None, &NO_TIMES).unwrap();
+        let broken: Vec<bool> = l.records.iter().map(|r| r.multiline).collect();
+        assert_eq!(
+            broken,
+            [false, true],
+            "a \\n inside a string is no line break"
+        );
         let l = page(r#"{"data":{"claims":null}}"#, "claims", None, &NO_TIMES).unwrap();
         assert!(l.records.is_empty());
     }

@@ -46,6 +46,8 @@ pub struct Item<'p> {
     pub cursor: Field<'p>,
     /// Where the record's date-time fields hold a non-UTC offset (ranges of `text`).
     pub times: &'p [Span],
+    /// The text holds line breaks (pretty-printed JSON): write it compacted.
+    pub multiline: bool,
 }
 
 impl Page {
@@ -62,6 +64,7 @@ impl Page {
                 .cursor
                 .map_or(Field::Missing, |span| scan::field(self.text(span))),
             times: self.times.get(r.times.0..r.times.1).unwrap_or_default(),
+            multiline: r.multiline,
         })
     }
 

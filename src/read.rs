@@ -8,7 +8,7 @@
 use crate::catalog::{Selected, SyncMode};
 use crate::client::{ApiError, Client, Request};
 use crate::config::{Config, LocationSearch};
-use crate::envelope::{Span, TimeFields};
+use crate::envelope::TimeFields;
 use crate::paginate::{Item, Pager};
 use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
 use crate::record;
@@ -535,7 +535,7 @@ impl<'a> Run<'a> {
         records: impl Iterator<Item = Item<'r>>,
         threshold: Option<DateTime<Utc>>,
         seen: &mut Option<DateTime<Utc>>,
-    ) -> Vec<(&'r str, &'r [Span])> {
+    ) -> Vec<Item<'r>> {
         let horizon = self.ctx.now + chrono::Duration::days(1);
         let mut kept = Vec::new();
         for item in records {
@@ -554,12 +554,12 @@ impl<'a> Run<'a> {
                     CursorVal::Missing | CursorVal::Unparseable => self.no_cursor += 1,
                 }
             }
-            kept.push((item.text, item.times));
+            kept.push(item);
         }
         kept
     }
 
-    fn emit(&mut self, records: &[(&str, &[Span])], p: &Partition) {
+    fn emit(&mut self, records: &[Item<'_>], p: &Partition) {
         if records.is_empty() {
             return;
         }
@@ -576,7 +576,7 @@ impl<'a> Run<'a> {
         }
         let data: Vec<_> = records
             .iter()
-            .map(|(r, times)| record::shape(r, &extra, &self.date_times, times))
+            .map(|r| record::shape(r.text, &extra, &self.date_times, r.times, r.multiline))
             .collect();
         protocol::out().records(self.def.name, &data);
         self.since_state += records.len() as u64;

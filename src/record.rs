@@ -40,14 +40,16 @@ fn walk(schema: &Value, at: &mut Path, out: &mut Vec<Path>) {
 
 /// The record's data as it should be written. `times` are the ranges of `text`
 /// where the schema's date-time fields hold a non-UTC offset, found when the page
-/// was read ([`crate::envelope`]).
+/// was read ([`crate::envelope`]); `multiline` says the text holds line breaks
+/// (pretty-printed JSON), which one Airbyte message per line cannot carry.
 pub fn shape<'a>(
     text: &'a str,
     extra: &[(&str, &str)],
     paths: &[Path],
     times: &[(usize, usize)],
+    multiline: bool,
 ) -> Cow<'a, str> {
-    if extra.is_empty() {
+    if extra.is_empty() && !multiline {
         // The common case: the API's bytes, with any offset date-time spliced to UTC.
         return splice_utc(text, times);
     }
@@ -130,7 +132,7 @@ mod tests {
         let r = r#"{"updated_at":"2025-01-01T08:00:00+08:00","order_date":"2025-01-01T08:00:00+08:00","checkpoints":[{"created_at":"2025-01-01T00:00:00-05:00"}]}"#;
         let (_, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
         for extra in [&[][..], &[("store_id", "s1")][..]] {
-            let out: Value = serde_json::from_str(&shape(r, extra, &paths, &times)).unwrap();
+            let out: Value = serde_json::from_str(&shape(r, extra, &paths, &times, false)).unwrap();
             assert_eq!(out["updated_at"], "2025-01-01T00:00:00Z");
             assert_eq!(out["order_date"], "2025-01-01T08:00:00+08:00");
             assert_eq!(out["checkpoints"][0]["created_at"], "2025-01-01T05:00:00Z");
@@ -138,13 +140,26 @@ mod tests {
     }
 
     #[test]
+    fn pretty_printed_records_are_compacted() {
+        let r = "{\n  \"updated_at\": \"2025-01-01T08:00:00+08:00\",\n  \"note\": \"a\\nb\"\n}";
+        let paths = vec![vec![Some("updated_at".into())]];
+        let (rec, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
+        assert!(rec.multiline);
+        let out = shape(r, &[], &paths, &times, rec.multiline);
+        assert_eq!(
+            out,
+            r#"{"note":"a\nb","updated_at":"2025-01-01T00:00:00Z"}"#
+        );
+    }
+
+    #[test]
     fn utc_records_pass_through_as_bytes() {
         let r = r#"{"updated_at": "2025-01-01T00:00:00Z", "x": [1, 2]}"#;
         assert!(matches!(
-            shape(r, &[], &[vec![Some("updated_at".into())]], &[]),
+            shape(r, &[], &[vec![Some("updated_at".into())]], &[], false),
             Cow::Borrowed(_)
         ));
-        let shaped = shape(r, &[("store_id", "s1")], &[], &[]);
+        let shaped = shape(r, &[("store_id", "s1")], &[], &[], false);
         let v: Value = serde_json::from_str(&shaped).unwrap();
         assert_eq!(v["store_id"], "s1");
     }

@@ -124,7 +124,7 @@ proptest! {
         let paths = vec![vec![Some("updated_at".to_string())]];
         let (_, times) = envelope::record(&text, Some("updated_at"), &envelope::TimeFields::new(&paths)).unwrap();
         prop_assert!(off == 0 || !times.is_empty());
-        let out: Value = serde_json::from_str(&record::shape(&text, &[("store_id", "s")], &paths, &times)).unwrap();
+        let out: Value = serde_json::from_str(&record::shape(&text, &[("store_id", "s")], &paths, &times, false)).unwrap();
         prop_assert_eq!(time::parse_instant(out["updated_at"].as_str().unwrap()), Some(t));
         prop_assert_eq!(&out["other"], &rec["other"]);
         prop_assert_eq!(&out["store_id"], &json!("s"));
@@ -193,8 +193,13 @@ proptest! {
             vec![Some("checkpoints".to_string()), None, Some("created_at".to_string())],
         ];
         let (_, times) = envelope::record(&text, None, &envelope::TimeFields::new(&paths)).unwrap();
-        let spliced: Value = serde_json::from_str(&record::shape(&text, &[], &paths, &times)).unwrap();
-        let tree: Value = serde_json::from_str(&record::shape(&text, &[("k", "v")], &paths, &times)).unwrap();
+        let spliced: Value = serde_json::from_str(&record::shape(&text, &[], &paths, &times, false)).unwrap();
+        // Written as it goes out (pretty text is compacted), a record is one line.
+        let (rec, _) = envelope::record(&text, None, &envelope::NO_TIMES).unwrap();
+        let line = record::shape(&text, &[], &paths, &times, rec.multiline);
+        prop_assert!(!line.contains('\n') && !line.contains('\r'), "{}", line);
+        prop_assert_eq!(&serde_json::from_str::<Value>(&line).unwrap(), &spliced);
+        let tree: Value = serde_json::from_str(&record::shape(&text, &[("k", "v")], &paths, &times, false)).unwrap();
         let mut tree = tree;
         tree.as_object_mut().unwrap().remove("k");
         prop_assert_eq!(&spliced, &tree);
