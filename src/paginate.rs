@@ -642,33 +642,13 @@ mod tests {
 
     #[test]
     fn rejects_truncated_and_wrong_bodies() {
-        assert!(
-            parse_page(
-                br#"{"meta":{"code":200},"data":{"trackings":[{"id":"a"}"#.to_vec(),
-                "trackings",
-                None,
-                &NO_TIMES
-            )
-            .is_err()
-        );
-        assert!(parse_page(b"<html>".to_vec(), "trackings", None, &NO_TIMES).is_err());
-        assert!(
-            parse_page(
-                br#"{"meta":{"code":200},"data":{"other":[]}}"#.to_vec(),
-                "trackings",
-                None,
-                &NO_TIMES
-            )
-            .is_err()
-        );
-        assert!(
-            parse_page(
-                br#"{"meta":{"code":200},"data":{"trackings":[]}} trailing"#.to_vec(),
-                "trackings",
-                None,
-                &NO_TIMES
-            )
-            .is_err()
-        );
+        for body in [
+            &br#"{"meta":{"code":200},"data":{"trackings":[{"id":"a"}"#[..],
+            b"<html>",
+            br#"{"meta":{"code":200},"data":{"other":[]}}"#,
+            br#"{"meta":{"code":200},"data":{"trackings":[]}} trailing"#,
+        ] {
+            assert!(parse_page(body.to_vec(), "trackings", None, &NO_TIMES).is_err());
+        }
     }
 }
