@@ -1,7 +1,7 @@
 //! One validating pass over a list response body: the whole text is checked to be
 //! JSON (RFC 8259: structure, strings, escapes, numbers, literals; the body is
 //! already UTF-8) and, on the way, it notes where the envelope's parts sit —
-//! `meta`, `data.pagination`, `data.next_token`, `data.total` and each record of
+//! `data.pagination`, `data.next_token`, `data.total` and each record of
 //! `data.<list>` — and, per record, where its top-level cursor value is and where
 //! its schema's date-time fields hold a date-time with a non-UTC offset (those are
 //! rewritten to UTC on the way out, see [`crate::record`]).
@@ -101,7 +101,6 @@ impl TimeFields {
 /// Where the parts of a list response sit in its body.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Layout {
-    pub meta: Option<Span>,
     pub records: Vec<RecordSpan>,
     /// Date-time values (quotes excluded) with a non-UTC offset, at the schema's
     /// date-time fields, as ranges relative to the start of their record.
@@ -137,10 +136,6 @@ pub fn page(
         return Err("expected an AfterShip response envelope (a JSON object)".into());
     }
     let walked = r.object(|r, key, _| match key {
-        b"meta" => {
-            out.meta = Some(r.spanned(Reader::value)?);
-            Ok(())
-        }
         b"data" if r.peek() == Some(b'{') => {
             data = true;
             r.object(|r, key, _| {
@@ -193,33 +188,46 @@ pub fn record(
     Some((rec, found))
 }
 
-/// The raw value of `data.<key>` when it comes before `data.<list>` in `text` (the
-/// head of a body, maybe cut short): read without validating the rest.
-pub fn head<'t>(text: &'t str, list: &str, key: &str) -> Option<&'t str> {
+/// The raw text of the value at `path` (object keys from the top), found as soon
+/// as it is read: what follows it is not looked at, so `text` may be the head of a
+/// body cut short. `stop_at`: a key of the innermost object that, met before the
+/// last key of `path`, ends the search (the records list, when only the part of a
+/// body before it is wanted). None when the value is not there (or not before
+/// `stop_at`), or the text before it is not JSON.
+pub fn value_at<'t>(text: &'t str, path: &[&str], stop_at: Option<&str>) -> Option<&'t str> {
+    fn find(
+        r: &mut Reader<'_>,
+        path: &[&str],
+        stop_at: Option<&str>,
+        found: &mut Option<Span>,
+    ) -> Step {
+        let Some((&key, rest)) = path.split_first() else {
+            return Ok(());
+        };
+        // Err ends the walk early: found it, or it is not there.
+        r.object(|r, k, escaped| {
+            if !escaped && k == key.as_bytes() {
+                if rest.is_empty() {
+                    *found = Some(r.spanned(Reader::value)?);
+                    return Err("found");
+                }
+                if r.peek() == Some(b'{') {
+                    find(r, rest, stop_at, found)?;
+                    return Err("not inside");
+                }
+            } else if rest.is_empty() && stop_at.is_some_and(|s| k == s.as_bytes()) {
+                return Err("stopped");
+            }
+            r.value()
+        })
+    }
     let mut r = Reader::new(text);
     let mut found = None;
     r.ws();
     if r.peek() != Some(b'{') {
         return None;
     }
-    // Err ends the walk early: found it, or reached the records first.
-    let _ = r.object(|r, k, _| {
-        if k != b"data" || r.peek() != Some(b'{') {
-            return r.value();
-        }
-        r.object(|r, k, _| {
-            if k == list.as_bytes() {
-                return Err("the records come first");
-            }
-            let span = r.spanned(Reader::value)?;
-            if k == key.as_bytes() {
-                found = Some(span);
-                return Err("found");
-            }
-            Ok(())
-        })?;
-        Err("not in data")
-    });
+    let _ = find(&mut r, path, stop_at, &mut found);
     found.and_then(|(s, e)| text.get(s..e))
 }
 
@@ -594,7 +602,7 @@ mod tests {
             vec![Some("x".into()), None, Some("t".into())],
         ]);
         let l = page(body, "trackings", Some("updated_at"), &tf).unwrap();
-        assert_eq!(text(body, l.meta.unwrap()), r#"{"code":200}"#);
+        assert_eq!(value_at(body, &["meta"], None), Some(r#"{"code":200}"#));
         assert_eq!(
             text(body, l.pagination.unwrap()),
             r#"{"total":2,"next_cursor":"abc","has_next_page":true}"#
@@ -623,7 +631,7 @@ mod tests {
         let l = page(body, "labels", None, &NO_TIMES).unwrap();
         assert_eq!(text(body, l.next_token.unwrap()), r#""dG9r""#);
         assert_eq!(text(body, l.total.unwrap()), "3");
-        assert_eq!(text(body, l.meta.unwrap()), r#"{ "code" : 200 }"#);
+        assert_eq!(value_at(body, &["meta"], None), Some(r#"{ "code" : 200 }"#));
         assert!(l.records.is_empty());
         let pretty = "{\"data\": {\"l\": [\n  {\"a\": 1},\n  {\n    \"b\": \"x\\ny\"\n  }\n]}}";
         let l = page(pretty, "l", None, &NO_TIMES).unwrap();
@@ -703,17 +711,23 @@ mod tests {
         let body =
             r#"{"meta":{"code":200},"data":{"pagination":{"next_cursor":"c"},"trackings":[{"id":"#;
         assert_eq!(
-            head(body, "trackings", "pagination"),
+            value_at(body, &["data", "pagination"], Some("trackings")),
             Some(r#"{"next_cursor":"c"}"#)
         );
-        assert_eq!(head(body, "trackings", "next_token"), None);
+        assert_eq!(
+            value_at(body, &["data", "next_token"], Some("trackings")),
+            None
+        );
         let late = r#"{"data":{"labels":[],"next_token":"t"}}"#;
         assert_eq!(
-            head(late, "labels", "next_token"),
+            value_at(late, &["data", "next_token"], Some("labels")),
             None,
             "records come first"
         );
-        assert_eq!(head("<html>", "labels", "next_token"), None);
+        assert_eq!(
+            value_at("<html>", &["data", "next_token"], Some("labels")),
+            None
+        );
     }
 
     #[test]

@@ -134,7 +134,8 @@ struct Walk {
     base: Request,
     times: Option<Arc<TimeFields>>,
     limit: u32,
-    /// Guess the next page from the head of each body and request it at once.
+    /// Read ahead (see [`Pager::read_ahead`]): request each next page as soon as
+    /// it is known, guessing it from the head of each body.
     speculate: bool,
     /// Pages requested ahead and not yet taken: at most this many at a time.
     room: Arc<Semaphore>,
@@ -153,7 +154,6 @@ pub struct Pager {
     pub total: Option<u64>,
     /// Set when the API's page cap stopped the walk with more records left.
     pub capped: bool,
-    read_ahead: bool,
     ahead: Option<Ahead>,
 }
 
@@ -228,13 +228,13 @@ fn guess_next(def: &StreamDef, body: &[u8]) -> Option<Position> {
     };
     match def.pagination {
         Pagination::Cursor { .. } => {
-            let raw = envelope::head(head, def.data_key, "pagination")?;
+            let raw = envelope::value_at(head, &["data", "pagination"], Some(def.data_key))?;
             let info: PageInfo = serde_json::from_str(raw).ok()?;
             let next = info.next_cursor.filter(|c| !c.is_empty())?;
             (info.has_next_page != Some(false)).then_some(Position::Cursor(next))
         }
         Pagination::Token { .. } => {
-            let raw = envelope::head(head, def.data_key, "next_token")?;
+            let raw = envelope::value_at(head, &["data", "next_token"], Some(def.data_key))?;
             let next: String = serde_json::from_str(raw).ok()?;
             (!next.is_empty()).then_some(Position::Token(next))
         }
@@ -312,7 +312,6 @@ impl Pager {
             records: 0,
             total: None,
             capped: false,
-            read_ahead: false,
             ahead: None,
         }
     }
@@ -336,7 +335,6 @@ impl Pager {
     /// walks that are read to the end: a page fetched ahead and not wanted is a
     /// request spent.
     pub fn read_ahead(&mut self) {
-        self.read_ahead = true;
         self.walk = Arc::new(Walk {
             speculate: true,
             ..(*self.walk).clone()
@@ -345,7 +343,7 @@ impl Pager {
     }
 
     fn spawn_next(&mut self) {
-        if self.read_ahead && self.ahead.is_none() {
+        if self.walk.speculate && self.ahead.is_none() {
             if let Some(task) = fetch(Arc::clone(&self.walk), self.pos.clone(), true) {
                 self.ahead = Some(Ahead(tokio::spawn(task)));
             }
@@ -451,7 +449,7 @@ impl Pager {
         // The page the body's head named is the one the validated page names:
         // keep its request; otherwise drop (cancel) it.
         if let Some((guess, ahead)) = next {
-            if self.read_ahead && guess == self.pos {
+            if guess == self.pos {
                 self.ahead = Some(ahead);
             }
         }

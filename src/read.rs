@@ -287,15 +287,13 @@ struct Run<'a> {
     future_cursor: u64,
     capped_warned: bool,
     summary: Summary,
-    /// Where this stream's records hold `format: date-time` values.
-    date_times: Vec<record::Path>,
-    /// The same, as the tree the page pass walks.
+    /// Where this stream's records hold `format: date-time` values, as the tree
+    /// the page pass walks.
     time_fields: Arc<TimeFields>,
 }
 
 impl<'a> Run<'a> {
     fn new(ctx: &'a Ctx, def: &'static StreamDef, mode: SyncMode, cursor: Cursor) -> Self {
-        let date_times = record::date_time_paths(&def.json_schema());
         Run {
             ctx,
             def,
@@ -307,8 +305,9 @@ impl<'a> Run<'a> {
             future_cursor: 0,
             capped_warned: false,
             summary: Summary::default(),
-            time_fields: Arc::new(TimeFields::new(&date_times)),
-            date_times,
+            time_fields: Arc::new(TimeFields::new(&record::date_time_paths(
+                &def.json_schema(),
+            ))),
         }
     }
 
@@ -576,7 +575,7 @@ impl<'a> Run<'a> {
         }
         let data: Vec<_> = records
             .iter()
-            .map(|r| record::shape(r.text, &extra, &self.date_times, r.times, r.multiline))
+            .map(|r| record::shape(r.text, &extra, r.times, r.multiline))
             .collect();
         protocol::out().records(self.def.name, &data);
         self.since_state += records.len() as u64;
@@ -672,7 +671,7 @@ impl<'a> Run<'a> {
         &self,
         parent: &str,
         store_id: Option<String>,
-        mut each: impl FnMut(&str),
+        mut each: impl FnMut(Item<'_>),
     ) -> Result<(), ApiError> {
         let def = crate::streams::find(parent).ok_or_else(|| ApiError::Broken {
             product: self.def.product,
@@ -686,7 +685,7 @@ impl<'a> Run<'a> {
         };
         let mut pager = Pager::new(&self.ctx.client, def, req, None);
         while let Some(page) = pager.next().await? {
-            page.records().for_each(&mut each);
+            page.items().for_each(&mut each);
         }
         Ok(())
     }
@@ -695,7 +694,7 @@ impl<'a> Run<'a> {
     async fn stores(&self) -> Result<Vec<String>, ApiError> {
         let mut ids: Vec<String> = Vec::new();
         self.parent_records("stores", None, |r| {
-            if let Some(id) = string_field(r, "id") {
+            if let Some(id) = string_field(r.text, "id") {
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
@@ -728,13 +727,14 @@ impl<'a> Run<'a> {
         for store in self.stores().await? {
             let threshold = self.threshold(Some(&store));
             let mut order_ids = Vec::new();
+            // The orders page already read each order's cursor (`updated_at`).
             self.parent_records("orders", Some(store.clone()), |r| {
-                let changed = match cursor_of(r, "updated_at") {
+                let changed = match cursor_val(&r.cursor) {
                     CursorVal::At(t) => threshold.is_none_or(|th| t >= th),
                     _ => true,
                 };
                 if scan_all || changed {
-                    if let Some(id) = string_field(r, "id") {
+                    if let Some(id) = string_field(r.text, "id") {
                         order_ids.push(id);
                     }
                 }
@@ -851,7 +851,7 @@ impl<'a> Run<'a> {
     async fn derived_searches(&self) -> Result<Vec<LocationSearch>, ApiError> {
         let mut out: Vec<LocationSearch> = Vec::new();
         self.parent_records("shipper_accounts", None, |r| {
-            let search = serde_json::from_str::<Value>(r)
+            let search = serde_json::from_str::<Value>(r.text)
                 .ok()
                 .and_then(|v| search_from_account(&v));
             if let Some(s) = search {
@@ -919,10 +919,6 @@ fn string_field(text: &str, field: &str) -> Option<String> {
     }
 }
 
-fn cursor_of(text: &str, field: &str) -> CursorVal {
-    cursor_val(&scan::top_level_field(text, field))
-}
-
 fn cursor_val(f: &Field<'_>) -> CursorVal {
     match f {
         Field::Str(s) => parse_instant(s).map_or(CursorVal::Unparseable, CursorVal::At),
@@ -936,37 +932,35 @@ mod tests {
     use super::*;
     use crate::time::format_instant;
 
-    fn raw(s: &str) -> &str {
-        s
+    fn cursor_of(text: &str, field: &str) -> CursorVal {
+        cursor_val(&scan::top_level_field(text, field))
     }
 
     #[test]
     fn reads_top_level_cursor_only() {
-        let r = raw(
-            r#"{"a":{"updated_at":"2020-01-01T00:00:00Z"},"updated_at":"2025-01-01T08:00:00+08:00","z":[1]}"#,
-        );
+        let r = r#"{"a":{"updated_at":"2020-01-01T00:00:00Z"},"updated_at":"2025-01-01T08:00:00+08:00","z":[1]}"#;
         match cursor_of(r, "updated_at") {
             CursorVal::At(t) => assert_eq!(format_instant(t), "2025-01-01T00:00:00Z"),
             _ => panic!("no cursor"),
         }
         assert!(matches!(
-            cursor_of(raw(r#"{"id":1}"#), "updated_at"),
+            cursor_of(r#"{"id":1}"#, "updated_at"),
             CursorVal::Missing
         ));
         assert!(matches!(
-            cursor_of(raw(r#"{"updated_at":null}"#), "updated_at"),
+            cursor_of(r#"{"updated_at":null}"#, "updated_at"),
             CursorVal::Missing
         ));
         assert!(matches!(
-            cursor_of(raw(r#"{"updated_at":"soon"}"#), "updated_at"),
+            cursor_of(r#"{"updated_at":"soon"}"#, "updated_at"),
             CursorVal::Unparseable
         ));
         assert!(matches!(
-            cursor_of(raw(r#"{"updated_at":5}"#), "updated_at"),
+            cursor_of(r#"{"updated_at":5}"#, "updated_at"),
             CursorVal::Unparseable
         ));
         assert_eq!(
-            string_field(raw(r#"{"id":"a\"b"}"#), "id").as_deref(),
+            string_field(r#"{"id":"a\"b"}"#, "id").as_deref(),
             Some("a\"b")
         );
     }

@@ -40,30 +40,27 @@ fn walk(schema: &Value, at: &mut Path, out: &mut Vec<Path>) {
 
 /// The record's data as it should be written. `times` are the ranges of `text`
 /// where the schema's date-time fields hold a non-UTC offset, found when the page
-/// was read ([`crate::envelope`]); `multiline` says the text holds line breaks
-/// (pretty-printed JSON), which one Airbyte message per line cannot carry.
+/// was read ([`crate::envelope`]): the UTC text is spliced in there. `extra` are
+/// top-level fields to set (parent ids); `multiline` says the text holds line
+/// breaks (pretty-printed JSON), which one Airbyte message per line cannot carry.
+/// Either way the record is then re-serialised, compactly.
 pub fn shape<'a>(
     text: &'a str,
     extra: &[(&str, &str)],
-    paths: &[Path],
     times: &[(usize, usize)],
     multiline: bool,
 ) -> Cow<'a, str> {
+    let utc = splice_utc(text, times);
     if extra.is_empty() && !multiline {
-        // The common case: the API's bytes, with any offset date-time spliced to UTC.
-        return splice_utc(text, times);
+        // The common case: the API's bytes, untouched unless a date-time was spliced.
+        return utc;
     }
-    let Ok(mut v) = serde_json::from_str::<Value>(text) else {
-        return Cow::Borrowed(text);
+    let Ok(mut v) = serde_json::from_str::<Value>(&utc) else {
+        return utc;
     };
     if let Some(map) = v.as_object_mut() {
         for (k, val) in extra {
             map.insert((*k).to_string(), Value::String((*val).to_string()));
-        }
-    }
-    if !times.is_empty() {
-        for p in paths {
-            to_utc(&mut v, p);
         }
     }
     Cow::Owned(v.to_string())
@@ -88,32 +85,6 @@ fn splice_utc<'a>(text: &'a str, spans: &[(usize, usize)]) -> Cow<'a, str> {
     Cow::Owned(out)
 }
 
-fn to_utc(v: &mut Value, path: &[Option<String>]) {
-    match path.split_first() {
-        None => {
-            if let Value::String(s) = v {
-                if crate::scan::looks_offset_time(s.as_bytes()) {
-                    if let Some(t) = parse_instant(s) {
-                        *s = format_instant(t);
-                    }
-                }
-            }
-        }
-        Some((Some(key), rest)) => {
-            if let Some(child) = v.get_mut(key.as_str()) {
-                to_utc(child, rest);
-            }
-        }
-        Some((None, rest)) => {
-            if let Value::Array(items) = v {
-                for item in items {
-                    to_utc(item, rest);
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +103,7 @@ mod tests {
         let r = r#"{"updated_at":"2025-01-01T08:00:00+08:00","order_date":"2025-01-01T08:00:00+08:00","checkpoints":[{"created_at":"2025-01-01T00:00:00-05:00"}]}"#;
         let (_, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
         for extra in [&[][..], &[("store_id", "s1")][..]] {
-            let out: Value = serde_json::from_str(&shape(r, extra, &paths, &times, false)).unwrap();
+            let out: Value = serde_json::from_str(&shape(r, extra, &times, false)).unwrap();
             assert_eq!(out["updated_at"], "2025-01-01T00:00:00Z");
             assert_eq!(out["order_date"], "2025-01-01T08:00:00+08:00");
             assert_eq!(out["checkpoints"][0]["created_at"], "2025-01-01T05:00:00Z");
@@ -145,7 +116,7 @@ mod tests {
         let paths = vec![vec![Some("updated_at".into())]];
         let (rec, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
         assert!(rec.multiline);
-        let out = shape(r, &[], &paths, &times, rec.multiline);
+        let out = shape(r, &[], &times, rec.multiline);
         assert_eq!(
             out,
             r#"{"note":"a\nb","updated_at":"2025-01-01T00:00:00Z"}"#
@@ -155,11 +126,8 @@ mod tests {
     #[test]
     fn utc_records_pass_through_as_bytes() {
         let r = r#"{"updated_at": "2025-01-01T00:00:00Z", "x": [1, 2]}"#;
-        assert!(matches!(
-            shape(r, &[], &[vec![Some("updated_at".into())]], &[], false),
-            Cow::Borrowed(_)
-        ));
-        let shaped = shape(r, &[("store_id", "s1")], &[], &[], false);
+        assert!(matches!(shape(r, &[], &[], false), Cow::Borrowed(_)));
+        let shaped = shape(r, &[("store_id", "s1")], &[], false);
         let v: Value = serde_json::from_str(&shaped).unwrap();
         assert_eq!(v["store_id"], "s1");
     }

@@ -1,9 +1,6 @@
-//! Fast passes over a record's or an envelope's JSON text: the value of one
-//! top-level field (the cursor, a parent id, `meta`), whether any string looks
-//! like a date-time with a non-UTC offset, and where such date-times sit. Page
-//! bodies are validated and laid out in one pass by [`crate::envelope`]; the
-//! passes here follow strings and nesting of text already known to be JSON (or
-//! stop at the first thing that is not), with memchr doing the work inside strings.
+//! Reading single fields out of JSON text — the value of one top-level field (the
+//! cursor, a parent id, `meta`) — and recognising date-times with a non-UTC
+//! offset. The walking itself is [`crate::envelope`]'s, the one JSON reader.
 
 use std::borrow::Cow;
 
@@ -45,89 +42,7 @@ pub fn field(raw: &str) -> Field<'_> {
 /// The raw text of the top-level `key`'s value, stopping as soon as it is read.
 /// None when the text is not an object holding `key`.
 pub fn top_level_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let b = text.as_bytes();
-    let mut i = b.iter().position(|c| !c.is_ascii_whitespace())?;
-    if b[i] != b'{' {
-        return None;
-    }
-    i += 1;
-    loop {
-        // A key, or the end of the object.
-        i += b.get(i..)?.iter().position(|c| !c.is_ascii_whitespace())?;
-        if b[i] == b'}' {
-            return None;
-        }
-        if b[i] != b'"' {
-            return None;
-        }
-        let (end, escaped) = string_end(b, i + 1)?;
-        let matched = !escaped && &b[i + 1..end] == key.as_bytes();
-        i = end + 1;
-        i += b.get(i..)?.iter().position(|c| *c == b':')? + 1;
-        i += b.get(i..)?.iter().position(|c| !c.is_ascii_whitespace())?;
-        let start = i;
-        i = value_end(b, i)?;
-        if matched {
-            return text.get(start..i);
-        }
-        i += b.get(i..)?.iter().position(|c| !c.is_ascii_whitespace())?;
-        match b[i] {
-            b',' => i += 1,
-            _ => return None,
-        }
-    }
-}
-
-/// The index just past the JSON value starting at `i`.
-fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
-    match *b.get(i)? {
-        b'"' => string_end(b, i + 1).map(|(e, _)| e + 1),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            loop {
-                match *b.get(i)? {
-                    b'"' => {
-                        i = string_end(b, i + 1)?.0 + 1;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            while let Some(c) = b.get(i) {
-                if matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace() {
-                    break;
-                }
-                i += 1;
-            }
-            Some(i)
-        }
-    }
-}
-
-/// The index of the closing quote of the string starting at `start`, and whether
-/// the string holds an escape.
-fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
-    let mut j = start;
-    let mut escaped = false;
-    loop {
-        let k = memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
-        if b[j + k] == b'\\' {
-            escaped = true;
-            j += k + 2;
-        } else {
-            return Some((j + k, escaped));
-        }
-    }
+    crate::envelope::value_at(text, &[key], None)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f…]±HH:MM` with an offset other than 00:00.
