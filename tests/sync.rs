@@ -420,7 +420,8 @@ fn a_401_in_the_middle_of_a_sync_checkpoints_then_fails_as_config_error() {
 #[test]
 fn bad_inputs_end_in_clear_errors() {
     let dir = Dir::new("bad");
-    let good = config("http://127.0.0.1:9", json!({}));
+    // Nothing listens on port 9: no retries, so a read that gets that far ends at once.
+    let good = config("http://127.0.0.1:9", json!({"max_retries": 0}));
     let c = dir.write("c.json", &good);
     let cat = dir.write("cat.json", &json!({"streams": [{"stream": {"name": "__AIRBYTE__stream_that_does_not_exist", "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": "INVALID", "destination_sync_mode": "append"}]}));
     let out = run(&["read", "--config", &path(&c), "--catalog", &path(&cat)]);
@@ -455,6 +456,14 @@ fn bad_inputs_end_in_clear_errors() {
             &path(&s),
         ]);
         if needle.is_empty() {
+            // A state this connector cannot read as its own is not refused: the read
+            // goes on (and fails only at the unreachable server).
+            for e in out.errors() {
+                assert!(
+                    !e["message"].as_str().unwrap_or("").contains("state"),
+                    "{e}"
+                );
+            }
             continue;
         }
         assert_eq!(out.code, Some(1), "{state}");
