@@ -2,7 +2,7 @@
 //! over one kept-alive HTTP/1.1 connection and discard the bodies. std only, built
 //! by bench/run with `rustc -O` (no crate dependencies).
 //!
-//!   raw_fetch BASE_URL [API_KEY] [QUERY]
+//!   raw_fetch BASE_URL [API_KEY]
 //!
 //! Prints one line: `pages=N bytes=N records=N seconds=S`.
 
@@ -63,16 +63,15 @@ fn get(r: &mut BufReader<TcpStream>, host: &str, key: &str, path: &str) -> Vec<u
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let base = args.get(1).expect("usage: raw_fetch BASE_URL [API_KEY] [QUERY]");
+    let base = args.get(1).expect("usage: raw_fetch BASE_URL [API_KEY]");
     let key = args.get(2).map(String::as_str).unwrap_or("sandbox-api-key-0123456789");
-    let extra = args.get(3).map(String::as_str).unwrap_or("");
     let host = base.trim_start_matches("http://").trim_end_matches('/');
     let mut conn = BufReader::with_capacity(1 << 20, TcpStream::connect(host).expect("connect"));
     let start = Instant::now();
     let (mut pages, mut bytes, mut records) = (0usize, 0usize, 0usize);
     let mut cursor = String::new();
     loop {
-        let mut path = format!("/tracking/2025-07/trackings?limit=200{extra}");
+        let mut path = "/tracking/2025-07/trackings?limit=200".to_string();
         if !cursor.is_empty() {
             path.push_str("&cursor=");
             path.push_str(&cursor);

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use fastrand::Rng;
 use serde_json::Value;
 
+use crate::products::Product;
 use crate::records::{self, Ctx, Parent};
 use crate::streams::StreamId;
 
@@ -291,27 +292,16 @@ impl Dataset {
             counts,
         };
         use StreamId::*;
-        let group_a = [
-            Trackings,
-            Couriers,
-            CourierConnections,
-            ItemReturns,
-            ItemTags,
-            QueryClaims,
-            QueryCoverages,
-            Memberships,
-            Roles,
-            ShippingLabels,
-        ];
-        let group_b = [
-            ShippingRates,
-            ShippingManifests,
-            ShippingCouriers,
-            CancelLabels,
-            Pickups,
-            CancelPickups,
-            ShipperAccounts,
-        ];
+        // Streams without parents (Commerce is built from its stores below; locations
+        // per search), split over two threads: the big Tracking/Returns/Protection/
+        // Members lists and shipping labels in one, the other Shipping lists in the other.
+        let plain: Vec<StreamId> = StreamId::ALL
+            .into_iter()
+            .filter(|s| s.product() != Product::Commerce && *s != Locations)
+            .collect();
+        let (group_a, group_b): (Vec<StreamId>, Vec<StreamId>) = plain
+            .into_iter()
+            .partition(|s| s.product() != Product::Shipping || *s == ShippingLabels);
         let input = &input;
         let (a, b) = std::thread::scope(|scope| {
             let handle = scope.spawn(move || {
