@@ -407,6 +407,15 @@ mod tests {
         let mut v = good();
         v["max_concurrent_requests"] = json!(0);
         assert!(parse(&v).unwrap_err().contains("max_concurrent_requests"));
+        for bad in [json!(0), json!(100_001), json!("fast"), json!(2.5)] {
+            let mut v = good();
+            v["max_requests_per_second"] = bad.clone();
+            let e = parse(&v).unwrap_err();
+            assert!(e.contains("max_requests_per_second"), "{bad}: {e}");
+        }
+        let mut v = good();
+        v["max_requests_per_second"] = json!(100);
+        assert_eq!(parse(&v).unwrap().max_requests_per_second, Some(100));
     }
 
     #[test]
