@@ -1,7 +1,7 @@
 //! `check`: one cheap request per AfterShip API product, concurrently.
 
-use crate::client::{ApiError, Client, Request};
 use crate::config::Config;
+use crate::http::{ApiError, Client, Request};
 use crate::streams::{Product, STREAMS};
 
 /// The outcome of one product's probe.

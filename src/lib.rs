@@ -5,18 +5,16 @@
 pub mod catalog;
 pub mod check;
 pub mod cli;
-pub mod client;
 pub mod config;
-pub mod envelope;
+pub mod http;
 pub mod input;
+pub mod json;
 pub mod logging;
 pub mod paginate;
 pub mod protocol;
-pub mod read;
-pub mod record;
-pub mod scan;
 pub mod state;
 pub mod streams;
+pub mod sync;
 pub mod time;
 
 use cli::{Cli, Command};
@@ -73,9 +71,9 @@ pub fn run(cli: Cli) -> i32 {
                 Ok(rt) => {
                     let code = rt.block_on(async {
                         install_signal_handlers();
-                        read::read(cfg, selected, input).await
+                        sync::read(cfg, selected, input).await
                     });
-                    if client::interrupted() {
+                    if http::interrupted() {
                         die_by_sigterm();
                     }
                     code
@@ -125,7 +123,7 @@ fn install_signal_handlers() {
             _ = term.recv() => {},
             _ = int.recv() => {},
         }
-        client::INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+        http::INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
         protocol::log(
             protocol::LogLevel::Warn,
             "interrupted: stopping after the records already received",

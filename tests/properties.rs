@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use source_aftership::{catalog, config, envelope, paginate, record, state, streams, time};
+use source_aftership::json::{envelope, shape as record};
+use source_aftership::{catalog, config, paginate, state, streams, time};
 
 /// Arbitrary JSON values, a few levels deep, with keys the parsers look for.
 fn arb_json() -> impl Strategy<Value = Value> {
@@ -128,7 +129,7 @@ proptest! {
         prop_assert_eq!(time::parse_instant(out["updated_at"].as_str().unwrap()), Some(t));
         prop_assert_eq!(&out["other"], &rec["other"]);
         prop_assert_eq!(&out["store_id"], &json!("s"));
-        let _ = source_aftership::scan::top_level_field(&v.to_string(), "updated_at");
+        let _ = source_aftership::json::scan::top_level_field(&v.to_string(), "updated_at");
     }
 }
 
@@ -142,12 +143,12 @@ proptest! {
         let pretty = serde_json::to_string_pretty(&v).unwrap();
         for t in [&text, &pretty] {
             let expected = match v.get(key) {
-                None => source_aftership::scan::Field::Missing,
-                Some(Value::Null) => source_aftership::scan::Field::Null,
-                Some(Value::String(s)) => source_aftership::scan::Field::Str(s.clone().into()),
-                Some(_) => source_aftership::scan::Field::Other,
+                None => source_aftership::json::scan::Field::Missing,
+                Some(Value::Null) => source_aftership::json::scan::Field::Null,
+                Some(Value::String(s)) => source_aftership::json::scan::Field::Str(s.clone().into()),
+                Some(_) => source_aftership::json::scan::Field::Other,
             };
-            let got = source_aftership::scan::top_level_field(t, key);
+            let got = source_aftership::json::scan::top_level_field(t, key);
             if v.is_object() {
                 prop_assert_eq!(got, expected, "{}", t);
             }
@@ -162,13 +163,13 @@ proptest! {
     #[test]
     fn top_level_value_agrees_with_serde(v in arb_json(), key in prop_oneof![Just("meta"), Just("data"), Just("id")], cut in 0usize..200) {
         let text = serde_json::to_string_pretty(&v).unwrap();
-        let got = source_aftership::scan::top_level_value(&text, key)
+        let got = source_aftership::json::scan::top_level_value(&text, key)
             .map(|raw| serde_json::from_str::<Value>(raw).unwrap());
         let expected = v.as_object().and_then(|o| o.get(key)).cloned();
         prop_assert_eq!(got, expected);
         let cut = cut.min(text.len());
         if let Some(prefix) = text.get(..cut) {
-            let _ = source_aftership::scan::top_level_value(prefix, key);
+            let _ = source_aftership::json::scan::top_level_value(prefix, key);
         }
     }
 }
@@ -259,10 +260,10 @@ proptest! {
         for (item, v) in page.items().zip(&items) {
             prop_assert_eq!(&serde_json::from_str::<Value>(item.text).unwrap(), v);
             let expected = match v.get("updated_at") {
-                None => source_aftership::scan::Field::Missing,
-                Some(Value::Null) => source_aftership::scan::Field::Null,
-                Some(Value::String(s)) => source_aftership::scan::Field::Str(s.clone().into()),
-                Some(_) => source_aftership::scan::Field::Other,
+                None => source_aftership::json::scan::Field::Missing,
+                Some(Value::Null) => source_aftership::json::scan::Field::Null,
+                Some(Value::String(s)) => source_aftership::json::scan::Field::Str(s.clone().into()),
+                Some(_) => source_aftership::json::scan::Field::Other,
             };
             if v.is_object() {
                 prop_assert_eq!(&item.cursor, &expected);

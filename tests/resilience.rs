@@ -235,7 +235,7 @@ fn every_record_validates_against_its_stream_schema() {
             .unwrap();
         let records = out.records(def.name);
         assert!(!records.is_empty(), "{}", def.name);
-        let paths = source_aftership::record::date_time_paths(&schema);
+        let paths = source_aftership::json::shape::date_time_paths(&schema);
         for r in records {
             for p in &paths {
                 for v in values_at(r, p) {

@@ -6,13 +6,13 @@
 //! what was emitted, so a kill at any point loses nothing on resume.
 
 use crate::catalog::{Selected, SyncMode};
-use crate::client::{ApiError, Client, Request};
 use crate::config::{Config, LocationSearch};
-use crate::envelope::TimeFields;
+use crate::http::{ApiError, Client, Request};
+use crate::json::envelope::TimeFields;
+use crate::json::scan::{self, Field};
+use crate::json::shape as record;
 use crate::paginate::{Item, Pager};
 use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
-use crate::record;
-use crate::scan::{self, Field};
 use crate::state::{Cursor, InputState};
 use crate::streams::{Filter, Pagination, Source, StreamDef};
 use crate::time::{format_filter, parse_instant};

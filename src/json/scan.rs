@@ -1,6 +1,6 @@
 //! Reading single fields out of JSON text — the value of one top-level field (the
 //! cursor, a parent id, `meta`) — and recognising date-times with a non-UTC
-//! offset. The walking itself is [`crate::envelope`]'s, the one JSON reader.
+//! offset. The walking itself is [`crate::json::envelope`]'s, the one JSON reader.
 
 use std::borrow::Cow;
 
@@ -17,7 +17,7 @@ pub enum Field<'a> {
 /// The top-level `key` of `text` (one JSON value); Missing when `text` is not
 /// valid JSON.
 pub fn top_level_field<'a>(text: &'a str, key: &str) -> Field<'a> {
-    match crate::envelope::record(text, Some(key), &crate::envelope::NO_TIMES) {
+    match crate::json::envelope::record(text, Some(key), &crate::json::envelope::NO_TIMES) {
         Some((r, _)) => r
             .cursor
             .map_or(Field::Missing, |(s, e)| field(text.get(s..e).unwrap_or(""))),
@@ -42,7 +42,7 @@ pub fn field(raw: &str) -> Field<'_> {
 /// The raw text of the top-level `key`'s value, stopping as soon as it is read.
 /// None when the text is not an object holding `key`.
 pub fn top_level_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    crate::envelope::value_at(text, &[key], None)
+    crate::json::envelope::value_at(text, &[key], None)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f…]±HH:MM` with an offset other than 00:00.

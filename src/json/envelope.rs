@@ -4,15 +4,15 @@
 //! `data.pagination`, `data.next_token`, `data.total` and each record of
 //! `data.<list>` — and, per record, where its top-level cursor value is and where
 //! its schema's date-time fields hold a date-time with a non-UTC offset (those are
-//! rewritten to UTC on the way out, see [`crate::record`]).
+//! rewritten to UTC on the way out, see [`crate::json::shape`]).
 //!
 //! This replaces a serde pass that validated the page plus passes per record that
 //! looked for the cursor and for offsets: one walk over the bytes instead of three.
 //! Nothing on stdout can come from a body this pass rejected; the property tests
 //! check that it accepts exactly what serde_json accepts.
 
-use crate::record::Path;
-use crate::scan::looks_offset_time;
+use crate::json::scan::looks_offset_time;
+use crate::json::shape::Path;
 
 /// A byte range `start..end` of the body.
 pub type Span = (usize, usize);

@@ -2,9 +2,9 @@
 //! walking the four pagination styles (cursor, page number with has_next_page or
 //! total, next_token, none) to the end, with guards against loops.
 
-use crate::client::{ApiError, Client, Request};
-use crate::envelope::{self, NO_TIMES, RecordSpan, Span, TimeFields};
-use crate::scan::{self, Field};
+use crate::http::{ApiError, Client, Request};
+use crate::json::envelope::{self, NO_TIMES, RecordSpan, Span, TimeFields};
+use crate::json::scan::{self, Field};
 use crate::streams::{Pagination, StreamDef};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -556,7 +556,7 @@ mod tests {
                 pager.read_ahead();
             }
             for item in page.items() {
-                ids.push(match crate::scan::top_level_field(item.text, "id") {
+                ids.push(match crate::json::scan::top_level_field(item.text, "id") {
                     Field::Str(s) => s.into_owned(),
                     other => format!("{other:?}"),
                 });

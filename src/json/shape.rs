@@ -40,7 +40,7 @@ fn walk(schema: &Value, at: &mut Path, out: &mut Vec<Path>) {
 
 /// The record's data as it should be written. `times` are the ranges of `text`
 /// where the schema's date-time fields hold a non-UTC offset, found when the page
-/// was read ([`crate::envelope`]): the UTC text is spliced in there. `extra` are
+/// was read ([`crate::json::envelope`]): the UTC text is spliced in there. `extra` are
 /// top-level fields to set (parent ids); `multiline` says the text holds line
 /// breaks (pretty-printed JSON), which one Airbyte message per line cannot carry.
 /// Either way the record is then re-serialised, compactly.
@@ -88,7 +88,7 @@ fn splice_utc<'a>(text: &'a str, spans: &[(usize, usize)]) -> Cow<'a, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::TimeFields;
+    use crate::json::envelope::TimeFields;
     use serde_json::json;
 
     #[test]
@@ -101,7 +101,7 @@ mod tests {
         let paths = date_time_paths(&schema);
         assert_eq!(paths.len(), 2);
         let r = r#"{"updated_at":"2025-01-01T08:00:00+08:00","order_date":"2025-01-01T08:00:00+08:00","checkpoints":[{"created_at":"2025-01-01T00:00:00-05:00"}]}"#;
-        let (_, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
+        let (_, times) = crate::json::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
         for extra in [&[][..], &[("store_id", "s1")][..]] {
             let out: Value = serde_json::from_str(&shape(r, extra, &times, false)).unwrap();
             assert_eq!(out["updated_at"], "2025-01-01T00:00:00Z");
@@ -114,7 +114,8 @@ mod tests {
     fn pretty_printed_records_are_compacted() {
         let r = "{\n  \"updated_at\": \"2025-01-01T08:00:00+08:00\",\n  \"note\": \"a\\nb\"\n}";
         let paths = vec![vec![Some("updated_at".into())]];
-        let (rec, times) = crate::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
+        let (rec, times) =
+            crate::json::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
         assert!(rec.multiline);
         let out = shape(r, &[], &times, rec.multiline);
         assert_eq!(
