@@ -39,6 +39,10 @@ pub struct Config {
     pub slice: chrono::Duration,
     pub locations_searches: Vec<LocationSearch>,
     pub fulfillments_scan_all_orders: bool,
+    /// Incremental fulfillments also re-read the orders created this recently.
+    pub fulfillments_lookback: chrono::Duration,
+    /// Pass carrier account credentials through instead of withholding them.
+    pub include_carrier_credentials: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -58,6 +62,11 @@ impl std::fmt::Debug for Config {
             .field(
                 "fulfillments_scan_all_orders",
                 &self.fulfillments_scan_all_orders,
+            )
+            .field("fulfillments_lookback", &self.fulfillments_lookback)
+            .field(
+                "include_carrier_credentials",
+                &self.include_carrier_credentials,
             )
             .finish()
     }
@@ -202,9 +211,26 @@ pub fn connection_specification() -> Value {
             "fulfillments_scan_all_orders": {
                 "type": "boolean",
                 "title": "Fulfillments: Scan All Orders",
-                "description": "Incremental fulfillments are fetched only for orders updated since the fulfillments cursor. Turn this on to fetch fulfillments of every order on each sync.",
+                "description": "Incremental fulfillments are fetched for the orders updated since the fulfillments cursor and the orders created within the lookback window. Turn this on to fetch the fulfillments of every order on each sync (one request per order).",
                 "default": false,
                 "order": 10,
+                "group": "advanced"
+            },
+            "fulfillments_lookback_days": {
+                "type": "integer",
+                "title": "Fulfillments Lookback Window (days)",
+                "description": "AfterShip does not document that a fulfillment's change (processing → shipped, ready for pickup → picked up) moves its order's updated_at. Incremental syncs therefore also re-read the fulfillments of every order created in this many recent days. It costs one request per such order at Commerce's 10 requests/s (100 orders a day: 700 requests, about 70 s, per sync with the default); 0 turns it off.",
+                "default": 7, "minimum": 0, "maximum": 90,
+                "order": 12,
+                "group": "advanced"
+            },
+            "include_carrier_credentials": {
+                "type": "boolean",
+                "title": "Include Carrier Credentials",
+                "description": "Courier connections carry the credentials of your carrier accounts (account numbers, API keys, passwords). By default every value under `credentials` is replaced by null before it leaves the connector (the field names are kept, so you see which credentials exist). Turn this on only if the destination may hold these secrets in clear text: they are then copied as AfterShip returns them.",
+                "default": false,
+                "airbyte_secret": false,
+                "order": 13,
                 "group": "advanced"
             }
         }
@@ -337,6 +363,13 @@ pub fn parse(value: &Value) -> Result<Config, String> {
             .get("fulfillments_scan_all_orders")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        fulfillments_lookback: chrono::Duration::days(
+            get_u64("fulfillments_lookback_days", 7) as i64
+        ),
+        include_carrier_credentials: obj
+            .get("include_carrier_credentials")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -388,6 +421,11 @@ mod tests {
         let c = parse(&good()).unwrap();
         assert_eq!(c.base_url.as_str(), "https://api.aftership.com/");
         assert_eq!(c.max_concurrent_requests, 10);
+        assert_eq!(c.fulfillments_lookback, chrono::Duration::days(7));
+        assert!(
+            !c.include_carrier_credentials,
+            "carrier secrets stay at AfterShip"
+        );
         assert!(format!("{c:?}").contains("**********"));
         assert!(!format!("{c:?}").contains("k-123456789"));
     }

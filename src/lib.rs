@@ -63,15 +63,19 @@ pub fn run(cli: Cli) -> i32 {
                 Ok(s) => s,
                 Err(e) => return finish(config_error(&e)),
             };
-            let input = match state.as_deref().map(state::InputState::load).transpose() {
-                Ok(s) => s.unwrap_or_default(),
+            let selected = match state.as_deref() {
+                Some(path) => state::InputState::load_cursors(path, selected),
+                None => state::InputState::default().cursors(selected),
+            };
+            let selected = match selected {
+                Ok(s) => s,
                 Err(e) => return finish(config_error(&e)),
             };
             match runtime() {
                 Ok(rt) => {
                     let code = rt.block_on(async {
                         install_signal_handlers();
-                        sync::read(cfg, selected, input).await
+                        sync::read(cfg, selected).await
                     });
                     if http::interrupted() {
                         die_by_sigterm();

@@ -2,7 +2,8 @@
 //! message, the legacy per-stream dict, `[]`, or nothing), and the cursor state of
 //! one stream: a single cursor, or one cursor per Commerce store.
 
-use crate::streams::StreamDef;
+use crate::catalog::Selected;
+use crate::streams::{self, StreamDef};
 use crate::time::{format_instant, parse_instant_lenient};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -15,9 +16,32 @@ pub struct InputState {
 }
 
 impl InputState {
-    pub fn load(path: &std::path::Path) -> Result<InputState, String> {
+    /// Load the state file and read the cursor of every selected stream from it.
+    /// A state that is not one this connector can use is an error naming the file
+    /// and what is wrong: silently starting over could mean hours of re-reading.
+    pub fn load_cursors(
+        path: &std::path::Path,
+        selected: Vec<Selected>,
+    ) -> Result<Vec<(Selected, Cursor)>, String> {
         let v = crate::input::read_json_file(path, "state")?;
-        parse(&v).map_err(|e| format!("Invalid state file {}: {e}", path.display()))
+        parse(&v)
+            .and_then(|input| input.cursors(selected))
+            .map_err(|e| format!("Invalid state file {}: {e}", path.display()))
+    }
+
+    /// The cursor of each selected stream (a fresh one where the state has none).
+    pub fn cursors(&self, selected: Vec<Selected>) -> Result<Vec<(Selected, Cursor)>, String> {
+        selected
+            .into_iter()
+            .map(|sel| {
+                let cursor = if sel.def.incremental() {
+                    Cursor::from_state(sel.def, self.streams.get(sel.def.name))?
+                } else {
+                    Cursor::Single(None)
+                };
+                Ok((sel, cursor))
+            })
+            .collect()
     }
 }
 
@@ -36,7 +60,7 @@ pub fn parse(v: &Value) -> Result<InputState, String> {
             {
                 parse_message(v, &mut out)?;
             } else {
-                legacy(map, &mut out);
+                legacy(map, &mut out)?;
             }
         }
         _ => return Err("state must be a JSON list of state messages or an object".into()),
@@ -51,9 +75,21 @@ fn parse_message(item: &Value, out: &mut InputState) -> Result<(), String> {
         _ => item,
     };
     let Some(obj) = item.as_object() else {
-        return Err("a state message must be a JSON object".into());
+        return Err(format!(
+            "a state message must be a JSON object, got {}",
+            kind(item)
+        ));
     };
-    let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
+    let kind = match obj.get("type") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(format!(
+                "`type` must be one of STREAM, GLOBAL, LEGACY, got {}",
+                kind_and_value(other)
+            ));
+        }
+    };
     match kind {
         "STREAM" => stream_entry(obj.get("stream"), out),
         "GLOBAL" => {
@@ -75,10 +111,17 @@ fn parse_message(item: &Value, out: &mut InputState) -> Result<(), String> {
             if let Some(stream) = obj.get("stream").filter(|s| !s.is_null()) {
                 return stream_entry(Some(stream), out);
             }
-            if let Some(data) = obj.get("data").and_then(Value::as_object) {
-                legacy(data, out);
+            match obj.get("data") {
+                Some(Value::Object(data)) => legacy(data, out),
+                None | Some(Value::Null) if kind.is_empty() => {
+                    Err("a state message has no `type`, `stream` or `data`".into())
+                }
+                None | Some(Value::Null) => Ok(()),
+                Some(other) => Err(format!(
+                    "LEGACY state `data` must be an object, got {}",
+                    kind_and_value(other)
+                )),
             }
-            Ok(())
         }
         other => Err(format!("unknown state type '{other}'")),
     }
@@ -102,12 +145,37 @@ fn stream_entry(stream: Option<&Value>, out: &mut InputState) -> Result<(), Stri
     Ok(())
 }
 
-fn legacy(map: &Map<String, Value>, out: &mut InputState) {
+/// A legacy state: an object of stream name → that stream's state. `{}` is an
+/// empty state; an object that names none of this source's streams is not one of
+/// its states.
+fn legacy(map: &Map<String, Value>, out: &mut InputState) -> Result<(), String> {
+    let mut known = 0;
     for (k, v) in map {
-        if v.is_object() {
-            out.streams.insert(k.clone(), v.clone());
+        if streams::find(k).is_none() {
+            continue;
+        }
+        known += 1;
+        match v {
+            Value::Object(_) => {
+                out.streams.insert(k.clone(), v.clone());
+            }
+            Value::Null => {}
+            other => {
+                return Err(format!(
+                    "the state of stream `{k}` must be an object, got {}",
+                    kind_and_value(other)
+                ));
+            }
         }
     }
+    if known == 0 && !map.is_empty() {
+        let keys: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
+        return Err(format!(
+            "it names no stream of this source (keys: {}); is it from another connector?",
+            keys.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// The cursor state of one incremental stream.
@@ -227,6 +295,17 @@ impl Cursor {
     }
 }
 
+/// The kind of `v` and, for short scalars, the value itself.
+fn kind_and_value(v: &Value) -> String {
+    match v {
+        Value::Array(_) | Value::Object(_) => kind(v).to_string(),
+        scalar => {
+            let text: String = scalar.to_string().chars().take(40).collect();
+            format!("{} ({text})", kind(v))
+        }
+    }
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -255,6 +334,38 @@ mod tests {
         assert!(parse(&json!("nope")).is_err());
         assert!(parse(&json!([{"type":"STREAM"}])).is_err());
         assert!(parse(&json!([{"type":"WEIRD"}])).is_err());
+        assert!(parse(&json!({})).unwrap().streams.is_empty());
+        assert!(parse(&Value::Null).unwrap().streams.is_empty());
+    }
+
+    #[test]
+    fn unusable_states_are_errors_not_fresh_starts() {
+        for (bad, says) in [
+            (
+                json!([{"type": 42}]),
+                "`type` must be one of STREAM, GLOBAL, LEGACY, got a number (42)",
+            ),
+            (json!([{"type": null}]), "no `type`"),
+            (json!([7]), "must be a JSON object, got a number"),
+            (
+                json!({"trackings": 5}),
+                "stream `trackings` must be an object",
+            ),
+            (
+                json!({"cursor": "2025-01-01"}),
+                "names no stream of this source",
+            ),
+            (
+                json!([{"type": "LEGACY", "data": "x"}]),
+                "`data` must be an object",
+            ),
+        ] {
+            let e = parse(&bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        // A legacy state with this source's streams, and nulls, is fine.
+        let ok = parse(&json!({"trackings": {"updated_at": "2025-01-01T00:00:00Z"}, "orders": null, "gone_stream": 1})).unwrap();
+        assert_eq!(ok.streams.len(), 1);
     }
 
     #[test]

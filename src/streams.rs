@@ -70,42 +70,172 @@ impl Product {
     }
 }
 
-/// How a list endpoint pages.
+/// How a list endpoint pages, with its parameter names and bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pagination {
-    /// One response holds the whole list.
-    None,
-    /// `cursor` param ← `data.pagination.next_cursor`, stop on `has_next_page` false.
-    Cursor { max_limit: u32 },
-    /// `page` + `limit`; `data.pagination.has_next_page` says whether more exist.
-    PageHasNext { max_limit: u32, max_page: u32 },
-    /// `page` + `limit`; `data.pagination.total` says how many exist.
-    PageTotal { max_limit: u32, max_page: u32 },
-    /// `next_token` param ← `data.next_token` (Shipping).
-    Token { max_limit: u32 },
+pub struct Paging {
+    pub kind: PageKind,
+    /// The page-size parameter; None when the endpoint takes none.
+    pub limit: Option<Limit>,
+    /// Pages one query may walk: the API's documented ceiling (Commerce and
+    /// Returns 200, Protection 1000) or, where none is documented, a guard so
+    /// that no walk is unbounded. Reaching it is reported as a truncated listing.
+    pub max_page: u32,
 }
 
-/// The server-side time filter a list endpoint offers.
+/// How the next page is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// One response holds the whole list.
+    None,
+    /// `param` ← `data.pagination.next_cursor`, until `has_next_page` is false.
+    Cursor { param: &'static str },
+    /// Page numbers in `param` (1, 2, …); `end` says how the API tells the last page.
+    Number { param: &'static str, end: PageEnd },
+    /// `param` ← `data.next_token`, until it is empty (Shipping).
+    Token { param: &'static str },
+}
+
+/// How a page-number API says whether more pages exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageEnd {
+    /// `data.pagination.has_next_page`.
+    HasNext,
+    /// `data.pagination.total` (page × limit < total means more).
+    Total,
+}
+
+/// A page-size parameter: the largest value we ask for (the documented maximum, or
+/// our guess where none is documented) and the API's documented default, which is
+/// what we fall back to when the API refuses the larger value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub param: &'static str,
+    pub max: u32,
+    pub default: u32,
+}
+
+/// Walks without a documented page ceiling stop here (and say so): at 200 records
+/// a page that is 200 million records for one query.
+pub const GUARD_PAGES: u32 = 1_000_000;
+
+impl Paging {
+    pub const fn none() -> Paging {
+        Paging {
+            kind: PageKind::None,
+            limit: None,
+            max_page: 1,
+        }
+    }
+    pub const fn cursor(param: &'static str, limit: Limit) -> Paging {
+        Paging {
+            kind: PageKind::Cursor { param },
+            limit: Some(limit),
+            max_page: GUARD_PAGES,
+        }
+    }
+    pub const fn token(param: &'static str, limit: Limit) -> Paging {
+        Paging {
+            kind: PageKind::Token { param },
+            limit: Some(limit),
+            max_page: GUARD_PAGES,
+        }
+    }
+    pub const fn pages(param: &'static str, end: PageEnd, limit: Limit, max_page: u32) -> Paging {
+        Paging {
+            kind: PageKind::Number { param, end },
+            limit: Some(limit),
+            max_page,
+        }
+    }
+}
+
+impl Limit {
+    pub const fn new(param: &'static str, max: u32, default: u32) -> Limit {
+        Limit {
+            param,
+            max,
+            default,
+        }
+    }
+}
+
+/// Sort orders a list endpoint offers (Commerce orders), each a parameter value and
+/// the record field it sorts on. They let a read reach past a listing ceiling and
+/// stop early on incremental reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sorts {
+    pub param: &'static str,
+    /// Newest update first: incremental reads stop once they pass the cursor.
+    pub updated_desc: Sort,
+    /// Newest creation first (the API's default order).
+    pub created_desc: Sort,
+    /// Oldest creation first: the far end of a listing the ceiling cuts.
+    pub created_asc: Sort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub value: &'static str,
+    pub field: &'static str,
+}
+
+/// The server-side time filter a list endpoint offers, with its parameter names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Filter {
     None,
-    /// `updated_at_min` / `updated_at_max` (filters on the cursor itself).
-    UpdatedAt,
-    /// `created_at_min` / `created_at_max` (only creation time can be filtered).
-    CreatedAt,
+    /// On the update time, the cursor itself (Tracking `updated_at_min/max`).
+    UpdatedAt {
+        min: &'static str,
+        max: &'static str,
+    },
+    /// On the creation time only (Returns, Shipping `created_at_min/max`).
+    CreatedAt {
+        min: &'static str,
+        max: &'static str,
+    },
 }
 
-/// Where a stream's requests come from.
+impl Filter {
+    /// The (min, max) parameter names, where the API filters on time.
+    pub fn params(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Filter::None => None,
+            Filter::UpdatedAt { min, max } | Filter::CreatedAt { min, max } => Some((min, max)),
+        }
+    }
+
+    pub fn on_creation(self) -> bool {
+        matches!(self, Filter::CreatedAt { .. })
+    }
+}
+
+const UPDATED_AT: Filter = Filter::UpdatedAt {
+    min: "updated_at_min",
+    max: "updated_at_max",
+};
+const CREATED_AT: Filter = Filter::CreatedAt {
+    min: "created_at_min",
+    max: "created_at_max",
+};
+
+/// Where a stream's requests come from: one list, or one request target per
+/// record of a parent stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// One list endpoint.
     List,
-    /// Once per Commerce store, with the `as-store-id` header.
-    PerStore,
-    /// Once per order of each store, with `as-store-id` and `order_id`.
-    PerOrder,
-    /// A carrier location search per configured (or derived) search.
-    LocationSearch,
+    /// Once per record of `parent` (Commerce stores), whose id goes in the
+    /// `as-store-id` header and onto each record as `store_id`.
+    PerStore { parent: &'static str },
+    /// Once per record of `parent` (orders, itself read per store), whose id goes
+    /// in the query parameter `param` and onto each record as `order_id`.
+    PerOrder {
+        parent: &'static str,
+        param: &'static str,
+    },
+    /// A carrier location search per configured search, or per distinct carrier
+    /// and address of the records of `parent` (shipper accounts).
+    LocationSearch { parent: &'static str },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -118,12 +248,17 @@ pub struct StreamDef {
     pub primary_key: &'static [&'static str],
     /// The cursor field of incremental streams; None for full-refresh-only streams.
     pub cursor: Option<&'static str>,
-    pub pagination: Pagination,
+    pub paging: Paging,
     pub filter: Filter,
     pub source: Source,
     /// Days of history the API serves at all (older records are gone).
     pub retention_days: Option<i64>,
     pub schema: &'static str,
+    /// Sort orders the endpoint offers, if any.
+    pub sorts: Option<Sorts>,
+    /// Top-level fields whose values are carrier secrets: every value under them is
+    /// replaced by null unless the config asks for them (`include_carrier_credentials`).
+    pub withheld: &'static [&'static str],
 }
 
 impl StreamDef {
@@ -134,10 +269,18 @@ impl StreamDef {
     /// Parent ids the engine adds to each record as top-level fields.
     pub fn parent_fields(&self) -> &'static [&'static str] {
         match self.source {
-            Source::PerStore => &["store_id"],
-            Source::PerOrder => &["store_id", "order_id"],
+            Source::PerStore { .. } => &["store_id"],
+            Source::PerOrder { .. } => &["store_id", "order_id"],
             _ => &[],
         }
+    }
+
+    /// The primary key fields the API itself sets (the key without parent ids).
+    pub fn own_key(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.primary_key
+            .iter()
+            .copied()
+            .filter(|k| !self.parent_fields().contains(k))
     }
 
     pub fn json_schema(&self) -> Value {
@@ -167,16 +310,43 @@ macro_rules! schema {
     };
 }
 
-const CURSOR_200: Pagination = Pagination::Cursor { max_limit: 200 };
-const COMMERCE_PAGES: Pagination = Pagination::PageHasNext {
-    max_limit: 50,
-    max_page: 200,
+const TRACKING_CURSOR: Paging = Paging::cursor("cursor", Limit::new("limit", 200, 100));
+const RETURNS_PAGES: Paging =
+    Paging::pages("page", PageEnd::Total, Limit::new("limit", 50, 10), 200);
+const PROTECTION_PAGES: Paging =
+    Paging::pages("page", PageEnd::Total, Limit::new("limit", 20, 20), 1000);
+/// Commerce lists: `limit` 1–50 (default 10), `page` ≤ 200. The stores maximum is
+/// not documented (default 10): 50 is our guess, and a refusal falls back to 10.
+const COMMERCE_PAGES: Paging =
+    Paging::pages("page", PageEnd::HasNext, Limit::new("limit", 50, 10), 200);
+/// Members: `limit` ≤ 200 (default 100); no page ceiling is documented.
+const MEMBERS_PAGES: Paging = Paging::pages(
+    "page",
+    PageEnd::Total,
+    Limit::new("limit", 200, 100),
+    10_000,
+);
+/// Shipping: the maximum `limit` is not documented (examples use 20): 100 is our
+/// guess, and a refusal falls back to 20.
+const SHIPPING_TOKENS: Paging = Paging::token("next_token", Limit::new("limit", 100, 20));
+const WHOLE: Paging = Paging::none();
+
+/// Commerce orders (fact sheet §8): `sort` = ±source_created_at, ±source_updated_at.
+const ORDER_SORTS: Sorts = Sorts {
+    param: "sort",
+    updated_desc: Sort {
+        value: "-source_updated_at",
+        field: "source_updated_at",
+    },
+    created_desc: Sort {
+        value: "-source_created_at",
+        field: "source_created_at",
+    },
+    created_asc: Sort {
+        value: "+source_created_at",
+        field: "source_created_at",
+    },
 };
-const PROTECTION_PAGES: Pagination = Pagination::PageTotal {
-    max_limit: 20,
-    max_page: 1000,
-};
-const SHIPPING_TOKENS: Pagination = Pagination::Token { max_limit: 100 };
 
 #[allow(clippy::too_many_arguments)]
 const fn row(
@@ -186,7 +356,7 @@ const fn row(
     data_key: &'static str,
     primary_key: &'static [&'static str],
     cursor: Option<&'static str>,
-    pagination: Pagination,
+    paging: Paging,
     filter: Filter,
     source: Source,
     retention_days: Option<i64>,
@@ -199,16 +369,33 @@ const fn row(
         data_key,
         primary_key,
         cursor,
-        pagination,
+        paging,
         filter,
         source,
         retention_days,
         schema,
+        sorts: None,
+        withheld: &[],
+    }
+}
+
+impl StreamDef {
+    const fn sorted(self, sorts: Sorts) -> StreamDef {
+        StreamDef {
+            sorts: Some(sorts),
+            ..self
+        }
+    }
+
+    const fn withholding(self, fields: &'static [&'static str]) -> StreamDef {
+        StreamDef {
+            withheld: fields,
+            ..self
+        }
     }
 }
 
 use Filter as F;
-use Pagination as P;
 use Product::*;
 use Source as S;
 
@@ -218,28 +405,28 @@ const ID: &[&str] = &["id"];
 /// The table. Paths include the API version; the base URL comes from the config.
 #[rustfmt::skip]
 pub static STREAMS: [StreamDef; 22] = [
-    row("trackings", Tracking, "/tracking/2025-07/trackings", "trackings", ID, UPD, CURSOR_200, F::UpdatedAt, S::List, Some(120), schema!("trackings")),
-    row("couriers", Tracking, "/tracking/2025-07/couriers", "couriers", &["slug"], None, P::None, F::None, S::List, None, schema!("couriers")),
-    row("courier_connections", Tracking, "/tracking/2025-07/courier-connections", "courier_connections", ID, UPD, CURSOR_200, F::None, S::List, None, schema!("courier_connections")),
-    row("item_returns", Returns, "/returns/2025-07/returns", "returns", ID, None, P::PageTotal { max_limit: 50, max_page: 200 }, F::CreatedAt, S::List, Some(365), schema!("item_returns")),
-    row("item_tags", Returns, "/returns/2025-07/item-tags", "item_tags", ID, Some("created_at"), P::None, F::None, S::List, None, schema!("item_tags")),
+    row("trackings", Tracking, "/tracking/2025-07/trackings", "trackings", ID, UPD, TRACKING_CURSOR, UPDATED_AT, S::List, Some(120), schema!("trackings")),
+    row("couriers", Tracking, "/tracking/2025-07/couriers", "couriers", &["slug"], None, WHOLE, F::None, S::List, None, schema!("couriers")),
+    row("courier_connections", Tracking, "/tracking/2025-07/courier-connections", "courier_connections", ID, UPD, TRACKING_CURSOR, F::None, S::List, None, schema!("courier_connections")).withholding(&["credentials"]),
+    row("item_returns", Returns, "/returns/2025-07/returns", "returns", ID, None, RETURNS_PAGES, CREATED_AT, S::List, Some(365), schema!("item_returns")),
+    row("item_tags", Returns, "/returns/2025-07/item-tags", "item_tags", ID, Some("created_at"), WHOLE, F::None, S::List, None, schema!("item_tags")),
     row("query_claims", Protection, "/admin/2022-01/claims", "claims", ID, UPD, PROTECTION_PAGES, F::None, S::List, None, schema!("query_claims")),
     row("query_coverages", Protection, "/admin/2022-01/coverages", "coverages", ID, UPD, PROTECTION_PAGES, F::None, S::List, None, schema!("query_coverages")),
     row("stores", Commerce, "/commerce/2025-07/stores", "stores", ID, UPD, COMMERCE_PAGES, F::None, S::List, None, schema!("stores")),
-    row("orders", Commerce, "/commerce/2025-07/orders", "orders", &["store_id", "id"], UPD, COMMERCE_PAGES, F::None, S::PerStore, None, schema!("orders")),
-    row("products", Commerce, "/commerce/2025-07/products", "products", &["store_id", "id"], None, COMMERCE_PAGES, F::None, S::PerStore, None, schema!("products")),
-    row("fulfillments", Commerce, "/commerce/2025-07/fulfillments", "fulfillments", &["store_id", "order_id", "id"], UPD, COMMERCE_PAGES, F::None, S::PerOrder, None, schema!("fulfillments")),
-    row("memberships", Members, "/admin/2022-01/memberships", "memberships", ID, None, P::PageTotal { max_limit: 200, max_page: u32::MAX }, F::None, S::List, None, schema!("memberships")),
-    row("roles", Members, "/admin/2022-01/roles", "roles", &["code"], None, P::None, F::None, S::List, None, schema!("roles")),
-    row("shipping_rates", Shipping, "/postmen/v3/rates", "rates", ID, UPD, SHIPPING_TOKENS, F::CreatedAt, S::List, None, schema!("shipping_rates")),
-    row("shipping_labels", Shipping, "/postmen/v3/labels", "labels", ID, UPD, SHIPPING_TOKENS, F::CreatedAt, S::List, None, schema!("shipping_labels")),
-    row("shipping_manifests", Shipping, "/postmen/v3/manifests", "manifests", ID, UPD, SHIPPING_TOKENS, F::CreatedAt, S::List, None, schema!("shipping_manifests")),
-    row("shipping_couriers", Shipping, "/postmen/v3/couriers", "couriers", &["slug"], None, P::None, F::None, S::List, None, schema!("shipping_couriers")),
-    row("cancel_labels", Shipping, "/postmen/v3/cancel-labels", "cancel_labels", ID, UPD, SHIPPING_TOKENS, F::CreatedAt, S::List, None, schema!("cancel_labels")),
-    row("pickups", Shipping, "/postmen/v3/pickups", "pickups", ID, UPD, SHIPPING_TOKENS, F::CreatedAt, S::List, None, schema!("pickups")),
-    row("cancel_pickups", Shipping, "/postmen/v3/cancel-pickups", "cancel_pickups", ID, UPD, SHIPPING_TOKENS, F::CreatedAt, S::List, None, schema!("cancel_pickups")),
+    row("orders", Commerce, "/commerce/2025-07/orders", "orders", &["store_id", "id"], UPD, COMMERCE_PAGES, F::None, S::PerStore { parent: "stores" }, None, schema!("orders")).sorted(ORDER_SORTS),
+    row("products", Commerce, "/commerce/2025-07/products", "products", &["store_id", "id"], None, COMMERCE_PAGES, F::None, S::PerStore { parent: "stores" }, None, schema!("products")),
+    row("fulfillments", Commerce, "/commerce/2025-07/fulfillments", "fulfillments", &["store_id", "order_id", "id"], UPD, COMMERCE_PAGES, F::None, S::PerOrder { parent: "orders", param: "order_id" }, None, schema!("fulfillments")),
+    row("memberships", Members, "/admin/2022-01/memberships", "memberships", ID, None, MEMBERS_PAGES, F::None, S::List, None, schema!("memberships")),
+    row("roles", Members, "/admin/2022-01/roles", "roles", &["code"], None, WHOLE, F::None, S::List, None, schema!("roles")),
+    row("shipping_rates", Shipping, "/postmen/v3/rates", "rates", ID, UPD, SHIPPING_TOKENS, CREATED_AT, S::List, None, schema!("shipping_rates")),
+    row("shipping_labels", Shipping, "/postmen/v3/labels", "labels", ID, UPD, SHIPPING_TOKENS, CREATED_AT, S::List, None, schema!("shipping_labels")),
+    row("shipping_manifests", Shipping, "/postmen/v3/manifests", "manifests", ID, UPD, SHIPPING_TOKENS, CREATED_AT, S::List, None, schema!("shipping_manifests")),
+    row("shipping_couriers", Shipping, "/postmen/v3/couriers", "couriers", &["slug"], None, WHOLE, F::None, S::List, None, schema!("shipping_couriers")),
+    row("cancel_labels", Shipping, "/postmen/v3/cancel-labels", "cancel_labels", ID, UPD, SHIPPING_TOKENS, CREATED_AT, S::List, None, schema!("cancel_labels")),
+    row("pickups", Shipping, "/postmen/v3/pickups", "pickups", ID, UPD, SHIPPING_TOKENS, CREATED_AT, S::List, None, schema!("pickups")),
+    row("cancel_pickups", Shipping, "/postmen/v3/cancel-pickups", "cancel_pickups", ID, UPD, SHIPPING_TOKENS, CREATED_AT, S::List, None, schema!("cancel_pickups")),
     row("shipper_accounts", Shipping, "/postmen/v3/shipper-accounts", "shipper_accounts", ID, UPD, SHIPPING_TOKENS, F::None, S::List, None, schema!("shipper_accounts")),
-    row("locations", Shipping, "/postmen/v3/locations", "locations", &["location_id"], None, P::None, F::None, S::LocationSearch, None, schema!("locations")),
+    row("locations", Shipping, "/postmen/v3/locations", "locations", &["location_id"], None, WHOLE, F::None, S::LocationSearch { parent: "shipper_accounts" }, None, schema!("locations")),
 ];
 
 pub fn find(name: &str) -> Option<&'static StreamDef> {

@@ -44,12 +44,14 @@ pub fn format_instant(t: DateTime<Utc>) -> String {
 }
 
 /// Form for API filter parameters: whole seconds, rounded down (so a filter never
-/// moves past a record it should include), UTC `Z`.
+/// moves past a record it should include), UTC written as `+00:00`. Tracking
+/// documents its date filters as `YYYY-MM-DDTHH:mm:ss+HH:MM` (every example has an
+/// offset; a `Z` does not match the pattern), and the other APIs accept an offset
+/// too; the query encoding sends the `+` as `%2B`.
 pub fn format_filter(t: DateTime<Utc>) -> String {
     let secs = t.timestamp();
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .unwrap_or(t)
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
+    let whole = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or(t);
+    format!("{}+00:00", whole.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 #[cfg(test)]
@@ -71,7 +73,7 @@ mod tests {
     #[test]
     fn filters_round_down_to_seconds() {
         let t = parse_instant("2025-01-01T00:00:01.9Z").unwrap();
-        assert_eq!(format_filter(t), "2025-01-01T00:00:01Z");
+        assert_eq!(format_filter(t), "2025-01-01T00:00:01+00:00");
         assert_eq!(format_instant(t), "2025-01-01T00:00:01.900Z");
     }
 }

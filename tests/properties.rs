@@ -125,7 +125,8 @@ proptest! {
         let paths = vec![vec![Some("updated_at".to_string())]];
         let (_, times) = envelope::record(&text, Some("updated_at"), &envelope::TimeFields::new(&paths)).unwrap();
         prop_assert!(off == 0 || !times.is_empty());
-        let out: Value = serde_json::from_str(&record::shape(&text, &[("store_id", "s")], &times, false)).unwrap();
+        let rw = record::Rewrites { parents: &[("store_id", "s")], withheld: &[] };
+        let out: Value = serde_json::from_str(&record::shape(&text, &times, false, &rw).unwrap()).unwrap();
         prop_assert_eq!(time::parse_instant(out["updated_at"].as_str().unwrap()), Some(t));
         prop_assert_eq!(&out["other"], &rec["other"]);
         prop_assert_eq!(&out["store_id"], &json!("s"));
@@ -195,20 +196,34 @@ proptest! {
             vec![Some("checkpoints".to_string()), None, Some("created_at".to_string())],
         ];
         let (_, times) = envelope::record(&text, None, &envelope::TimeFields::new(&paths)).unwrap();
-        let spliced: Value = serde_json::from_str(&record::shape(&text, &[], &times, false)).unwrap();
+        let plain = record::Rewrites::default();
+        let spliced: Value = serde_json::from_str(&record::shape(&text, &times, false, &plain).unwrap()).unwrap();
         // Written as it goes out (pretty text is compacted), a record is one line.
         let (rec, _) = envelope::record(&text, None, &envelope::NO_TIMES).unwrap();
-        let line = record::shape(&text, &[], &times, rec.multiline);
+        let line = record::shape(&text, &times, rec.multiline, &plain).unwrap();
         prop_assert!(!line.contains('\n') && !line.contains('\r'), "{}", line);
         prop_assert_eq!(&serde_json::from_str::<Value>(&line).unwrap(), &spliced);
-        let tree: Value = serde_json::from_str(&record::shape(&text, &[("k", "v")], &times, false)).unwrap();
+        let parents = record::Rewrites { parents: &[("k", "v")], withheld: &["other"] };
+        let tree: Value = serde_json::from_str(&record::shape(&text, &times, rec.multiline, &parents).unwrap()).unwrap();
+        prop_assert_eq!(&tree["k"], &json!("v"));
+        prop_assert!(leaves(&tree["other"]).iter().all(Value::is_null), "{}", tree["other"]);
         let mut tree = tree;
         tree.as_object_mut().unwrap().remove("k");
+        tree["other"] = spliced["other"].clone();
         prop_assert_eq!(&spliced, &tree);
         prop_assert_eq!(time::parse_instant(spliced["updated_at"].as_str().unwrap()), Some(t));
         if !nested {
             prop_assert_eq!(&spliced["order_date"], &json!("2025-01-01T10:00:00+08:00"));
         }
+    }
+}
+
+/// The scalar values of `v` (its leaves).
+fn leaves(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Object(m) => m.values().flat_map(leaves).collect(),
+        Value::Array(a) => a.iter().flat_map(leaves).collect(),
+        scalar => vec![scalar.clone()],
     }
 }
 

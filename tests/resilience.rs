@@ -50,7 +50,7 @@ fn fault_run(
     let dir = Dir::new("matrix");
     let out = read(
         &dir,
-        &fast_config(&base, json!({"page_size": 10, "max_retries": 12})),
+        &fast_config(&base, json!({"page_size": 10, "max_retries": 20})),
         &catalog(streams, true),
         None,
     );

@@ -149,8 +149,8 @@ fn incremental_reads_catch_every_change_with_few_requests() {
                 .created_at
                 .as_deref()
                 .and_then(source_aftership::time::parse_instant);
-            let reachable = def.filter != source_aftership::streams::Filter::CreatedAt
-                || created.is_some_and(|c| c >= since - lookback);
+            let reachable =
+                !def.filter.on_creation() || created.is_some_and(|c| c >= since - lookback);
             if t >= since && reachable {
                 want.insert(r.key);
             }
@@ -432,54 +432,95 @@ fn bad_inputs_end_in_clear_errors() {
             .unwrap()
             .contains("unknown stream")
     );
-    let okcat = dir.write("ok.json", &catalog(&["trackings"], true));
-    for (state, needle) in [
-        (json!({"bookmarks": 1}), ""),
-        (
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "trackings"}, "stream_state": {"bookmark": "x"}}}]),
-            "another connector",
-        ),
-        (
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "trackings"}, "stream_state": {"updated_at": "soon"}}}]),
-            "not an RFC 3339",
-        ),
-        (json!(42), "state must be"),
-    ] {
-        let s = dir.write("s.json", &state);
-        let out = run(&[
-            "read",
-            "--config",
-            &path(&c),
-            "--catalog",
-            &path(&okcat),
-            "--state",
-            &path(&s),
-        ]);
-        if needle.is_empty() {
-            // A state this connector cannot read as its own is not refused: the read
-            // goes on (and fails only at the unreachable server).
-            for e in out.errors() {
-                assert!(
-                    !e["message"].as_str().unwrap_or("").contains("state"),
-                    "{e}"
-                );
-            }
-            continue;
-        }
-        assert_eq!(out.code, Some(1), "{state}");
-        let e = out.errors();
-        assert_eq!(e[0]["failure_type"], "config_error");
-        assert!(
-            e[0]["message"].as_str().unwrap().contains(needle),
-            "{state}: {e:?}"
-        );
-    }
     let bin = dir.0.join("binary.json");
     std::fs::write(&bin, [0u8, 159, 146, 150, 255]).unwrap();
     for cmd in ["discover", "check"] {
         let out = run(&[cmd, "--config", &path(&bin)]);
         assert!(out.stdout.contains("not valid JSON"), "{}", out.stdout);
         assert_eq!(out.code, Some(if cmd == "check" { 0 } else { 1 }));
+    }
+}
+
+/// A `--state` that is valid JSON but not a state this connector can use fails
+/// the read as a config_error naming the file and what is wrong, before any
+/// request: starting over silently could mean hours of re-reading. Legacy, empty
+/// and `[]` states keep working.
+#[test]
+fn an_unusable_state_is_a_config_error_never_a_silent_full_resync() {
+    let sb = sandbox(60, &[], &[("orders", 10)]);
+    let base = sb.base_url();
+    let dir = Dir::new("state");
+    let cfg = fast_config(&base, json!({}));
+    let cat = catalog(&["trackings", "orders"], true);
+    let stream = |name: &str, state: Value| json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}});
+    for (state, says) in [
+        (
+            json!([{"type": 42}]),
+            "`type` must be one of STREAM, GLOBAL, LEGACY",
+        ),
+        (json!({"bookmarks": 1}), "names no stream of this source"),
+        (
+            json!({"trackings": "2025-01-01T00:00:00Z"}),
+            "stream `trackings` must be an object",
+        ),
+        (
+            json!([stream("trackings", json!({"updated_at": "soon"}))]),
+            "'soon' is not an RFC 3339 date-time",
+        ),
+        (
+            json!([stream("trackings", json!({"updated_at": 5}))]),
+            "must be a date-time string",
+        ),
+        (
+            json!([stream("trackings", json!({"bookmark": "x"}))]),
+            "another connector",
+        ),
+        (
+            json!([stream(
+                "orders",
+                json!({"states": {"s1": "2025-01-01T00:00:00Z"}})
+            )]),
+            "`states` must be a list",
+        ),
+        (
+            json!([stream(
+                "orders",
+                json!({"updated_at": "2025-01-01T00:00:00Z"})
+            )]),
+            "not a per-store state",
+        ),
+        (
+            json!([stream(
+                "orders",
+                json!({"states": [{"partition": {"store_id": "s1"}, "cursor": {"updated_at": "x"}}]})
+            )]),
+            "not an RFC 3339",
+        ),
+        (json!(42), "state must be"),
+    ] {
+        admin(&base, "POST", "/__sandbox/stats/reset", None);
+        let out = read(&dir, &cfg, &cat, Some(&state));
+        assert_eq!(out.code, Some(1), "{state}: {}", out.stdout);
+        let e = out.errors();
+        assert_eq!(e.len(), 1, "{state}: {e:?}");
+        assert_eq!(e[0]["failure_type"], "config_error", "{state}");
+        let m = e[0]["message"].as_str().unwrap();
+        assert!(
+            m.contains("Invalid state file") && m.contains("state.json"),
+            "{m}"
+        );
+        assert!(m.contains(says), "{state}: {m}");
+        assert!(out.records("trackings").is_empty() && out.records("orders").is_empty());
+        let stats = admin(&base, "GET", "/__sandbox/stats", None);
+        assert_eq!(stats["total"], 0, "{state}: requests were sent");
+    }
+    let first = read(&dir, &cfg, &cat, None);
+    assert_eq!(first.code, Some(0));
+    let t = first.state();
+    let legacy = json!({"trackings": state_of(&t, "trackings").unwrap(), "orders": state_of(&t, "orders").unwrap()});
+    for state in [json!([]), json!({}), Value::Null, legacy, t.clone()] {
+        let out = read(&dir, &cfg, &cat, Some(&state));
+        assert_eq!(out.code, Some(0), "{state}: {:?}", out.errors());
     }
 }
 

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The API answered, but its pages make no sense (a repeated cursor, an empty
     /// page that claims more): stop instead of looping.
     Broken { product: Product, message: String },
+    /// The request was refused for a setting the user chose (a configured
+    /// search): a configuration to fix, not a bug.
+    BadConfig { product: Product, message: String },
     /// The process is shutting down.
     Interrupted,
 }
@@ -35,7 +38,9 @@ pub enum ApiError {
 impl ApiError {
     pub fn failure_type(&self) -> FailureType {
         match self {
-            ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => FailureType::ConfigError,
+            ApiError::Unauthorized { .. }
+            | ApiError::Forbidden { .. }
+            | ApiError::BadConfig { .. } => FailureType::ConfigError,
             ApiError::Refused { .. } | ApiError::Broken { .. } => FailureType::SystemError,
             ApiError::Exhausted { .. } | ApiError::Interrupted => FailureType::TransientError,
         }
@@ -84,6 +89,13 @@ impl std::fmt::Display for ApiError {
                 write!(
                     f,
                     "the AfterShip {} API returned inconsistent pages: {message}",
+                    product.name()
+                )
+            }
+            ApiError::BadConfig { product, message } => {
+                write!(
+                    f,
+                    "the AfterShip {} API refused a configured request: {message}",
                     product.name()
                 )
             }

@@ -231,6 +231,40 @@ pub fn value_at<'t>(text: &'t str, path: &[&str], stop_at: Option<&str>) -> Opti
     found.and_then(|(s, e)| text.get(s..e))
 }
 
+/// One top-level member of an object: its key (raw text, without quotes) and the
+/// span of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member<'t> {
+    pub key: &'t str,
+    /// The key holds an escape: its raw text is not its value.
+    pub escaped: bool,
+    pub value: Span,
+}
+
+/// The top-level members of `text` and the offset of its closing `}`. None when
+/// `text` is not one valid JSON object.
+pub fn members(text: &str) -> Option<(Vec<Member<'_>>, usize)> {
+    let mut r = Reader::new(text);
+    r.ws();
+    if r.peek() != Some(b'{') {
+        return None;
+    }
+    let mut out = Vec::new();
+    r.object(|r, key, escaped| {
+        let value = r.spanned(Reader::value)?;
+        out.push(Member {
+            key: std::str::from_utf8(key).unwrap_or(""),
+            escaped,
+            value,
+        });
+        Ok(())
+    })
+    .ok()?;
+    let close = r.i.checked_sub(1)?;
+    r.end().ok()?;
+    Some((out, close))
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     i: usize,

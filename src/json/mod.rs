@@ -5,3 +5,4 @@
 pub mod envelope;
 pub mod scan;
 pub mod shape;
+pub mod splice;

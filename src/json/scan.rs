@@ -45,10 +45,12 @@ pub fn top_level_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     crate::json::envelope::value_at(text, &[key], None)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f…]±HH:MM` with an offset other than 00:00.
+/// `YYYY-MM-DDTHH:MM:SS[.f…]` with an offset that is not RFC 3339's UTC: `±HH:MM`
+/// other than `+00:00`/`-00:00`, or any offset written without its colon (`+0800`,
+/// `+0000`), which is not RFC 3339 at all.
 pub(crate) fn looks_offset_time(s: &[u8]) -> bool {
     let n = s.len();
-    if !(25..=40).contains(&n) {
+    if !(24..=40).contains(&n) {
         return false;
     }
     let d = |i: usize| s[i].is_ascii_digit();
@@ -58,15 +60,14 @@ pub(crate) fn looks_offset_time(s: &[u8]) -> bool {
         && d(3)
         && s[4] == b'-'
         && s[7] == b'-'
-        && (s[10] == b'T' || s[10] == b' ');
-    let off = n - 6;
-    let offset = (s[off] == b'+' || s[off] == b'-')
-        && d(off + 1)
-        && d(off + 2)
-        && s[off + 3] == b':'
-        && d(off + 4)
-        && d(off + 5);
-    date && offset && &s[off + 1..] != b"00:00" && s[13] == b':' && s[16] == b':'
+        && (s[10] == b'T' || s[10] == b' ')
+        && s[13] == b':'
+        && s[16] == b':';
+    let sign = |i: usize| s[i] == b'+' || s[i] == b'-';
+    let colon =
+        n >= 25 && sign(n - 6) && d(n - 5) && d(n - 4) && s[n - 3] == b':' && d(n - 2) && d(n - 1);
+    let bare = sign(n - 5) && d(n - 4) && d(n - 3) && d(n - 2) && d(n - 1);
+    date && ((colon && &s[n - 5..] != b"00:00") || (!colon && bare))
 }
 
 #[cfg(test)]
@@ -127,5 +128,11 @@ mod tests {
         assert!(!looks_offset_time(b"2025-01-01T10:00:00+00:00"));
         assert!(!looks_offset_time(b"+1 555-12:34"));
         assert!(!looks_offset_time(b"2025-01-01"));
+        // Offsets without a colon are not RFC 3339: rewritten like the others.
+        assert!(looks_offset_time(b"2025-01-01T10:00:00+0800"));
+        assert!(looks_offset_time(b"2025-01-01T10:00:00.5-0530"));
+        assert!(looks_offset_time(b"2025-01-01T10:00:00+0000"));
+        assert!(!looks_offset_time(b"2025-01-01T10:00:00.123Z"));
+        assert!(!looks_offset_time(b"2025-01-01T10:00:00.1234"));
     }
 }

@@ -1,12 +1,13 @@
-//! Shaping a record on its way out: the parent ids Commerce children carry, and
-//! date-times with a non-UTC offset rewritten as the same instant in UTC (`Z`).
+//! Shaping a record on its way out, the only rewrites a record gets: the parent ids
+//! Commerce children carry, carrier credentials withheld, and date-times with a
+//! non-UTC offset rewritten as the same instant in UTC (`Z`).
 //!
 //! Destinations and PyAirbyte's caches store `format: date-time` values as
 //! timestamps; several drop the offset (PyAirbyte keeps `10:00` of
 //! `10:00+08:00`), which would shift the instant. Records whose date-times are all
 //! UTC already — the common case — pass through as the API's bytes, untouched.
 
-use crate::time::{format_instant, parse_instant};
+use super::splice;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -38,58 +39,51 @@ fn walk(schema: &Value, at: &mut Path, out: &mut Vec<Path>) {
     }
 }
 
-/// The record's data as it should be written. `times` are the ranges of `text`
-/// where the schema's date-time fields hold a non-UTC offset, found when the page
-/// was read ([`crate::json::envelope`]): the UTC text is spliced in there. `extra` are
-/// top-level fields to set (parent ids); `multiline` says the text holds line
-/// breaks (pretty-printed JSON), which one Airbyte message per line cannot carry.
-/// Either way the record is then re-serialised, compactly.
-pub fn shape<'a>(
-    text: &'a str,
-    extra: &[(&str, &str)],
-    times: &[(usize, usize)],
-    multiline: bool,
-) -> Cow<'a, str> {
-    let utc = splice_utc(text, times);
-    if extra.is_empty() && !multiline {
-        // The common case: the API's bytes, untouched unless a date-time was spliced.
-        return utc;
-    }
-    let Ok(mut v) = serde_json::from_str::<Value>(&utc) else {
-        return utc;
-    };
-    if let Some(map) = v.as_object_mut() {
-        for (k, val) in extra {
-            map.insert((*k).to_string(), Value::String((*val).to_string()));
-        }
-    }
-    Cow::Owned(v.to_string())
+/// The documented rewrites of one stream's records: parent ids to set, top-level
+/// fields whose values are withheld.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rewrites<'a> {
+    pub parents: &'a [(&'a str, &'a str)],
+    pub withheld: &'a [&'a str],
 }
 
-fn splice_utc<'a>(text: &'a str, spans: &[(usize, usize)]) -> Cow<'a, str> {
-    if spans.is_empty() {
-        return Cow::Borrowed(text);
+/// The record's data as it should be written: the API's bytes, with the UTC text
+/// spliced in at `times` (the ranges of `text` where the schema's date-time fields
+/// hold a non-UTC offset, found when the page was read, [`super::envelope`]), the
+/// parent ids set, withheld values nulled, and, when the text holds line breaks
+/// (`multiline`, pretty-printed JSON, which one Airbyte message per line cannot
+/// carry), compacted. Nothing else changes: key order, escapes and numbers stay as
+/// sent. An error when the record cannot take its parent ids (not an object).
+pub fn shape<'a>(
+    text: &'a str,
+    times: &[(usize, usize)],
+    multiline: bool,
+    rw: &Rewrites<'_>,
+) -> Result<Cow<'a, str>, String> {
+    let mut out = splice::utc(text, times);
+    if !rw.parents.is_empty() {
+        out = Cow::Owned(splice::set_members(&out, rw.parents)?);
     }
-    let mut out = String::with_capacity(text.len() + 8 * spans.len());
-    let mut last = 0;
-    for &(start, end) in spans {
-        if let Some(t) = text.get(start..end).and_then(parse_instant) {
-            if let Some(before) = text.get(last..start) {
-                out.push_str(before);
-                out.push_str(&format_instant(t));
-                last = end;
-            }
+    for field in rw.withheld {
+        if let Cow::Owned(o) = splice::withhold(&out, field) {
+            out = Cow::Owned(o);
         }
     }
-    out.push_str(text.get(last..).unwrap_or_default());
-    Cow::Owned(out)
+    if multiline {
+        out = Cow::Owned(splice::compact(&out));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::envelope::TimeFields;
+    use crate::json::envelope::{TimeFields, record};
     use serde_json::json;
+
+    fn plain() -> Rewrites<'static> {
+        Rewrites::default()
+    }
 
     #[test]
     fn rewrites_only_date_time_fields_to_utc() {
@@ -101,9 +95,16 @@ mod tests {
         let paths = date_time_paths(&schema);
         assert_eq!(paths.len(), 2);
         let r = r#"{"updated_at":"2025-01-01T08:00:00+08:00","order_date":"2025-01-01T08:00:00+08:00","checkpoints":[{"created_at":"2025-01-01T00:00:00-05:00"}]}"#;
-        let (_, times) = crate::json::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
-        for extra in [&[][..], &[("store_id", "s1")][..]] {
-            let out: Value = serde_json::from_str(&shape(r, extra, &times, false)).unwrap();
+        let (_, times) = record(r, None, &TimeFields::new(&paths)).unwrap();
+        let parents = [("store_id", "s1")];
+        for rw in [
+            plain(),
+            Rewrites {
+                parents: &parents,
+                withheld: &[],
+            },
+        ] {
+            let out: Value = serde_json::from_str(&shape(r, &times, false, &rw).unwrap()).unwrap();
             assert_eq!(out["updated_at"], "2025-01-01T00:00:00Z");
             assert_eq!(out["order_date"], "2025-01-01T08:00:00+08:00");
             assert_eq!(out["checkpoints"][0]["created_at"], "2025-01-01T05:00:00Z");
@@ -111,25 +112,34 @@ mod tests {
     }
 
     #[test]
-    fn pretty_printed_records_are_compacted() {
+    fn pretty_printed_records_are_compacted_in_their_own_order() {
         let r = "{\n  \"updated_at\": \"2025-01-01T08:00:00+08:00\",\n  \"note\": \"a\\nb\"\n}";
         let paths = vec![vec![Some("updated_at".into())]];
-        let (rec, times) =
-            crate::json::envelope::record(r, None, &TimeFields::new(&paths)).unwrap();
+        let (rec, times) = record(r, None, &TimeFields::new(&paths)).unwrap();
         assert!(rec.multiline);
-        let out = shape(r, &[], &times, rec.multiline);
+        let out = shape(r, &times, rec.multiline, &plain()).unwrap();
         assert_eq!(
             out,
-            r#"{"note":"a\nb","updated_at":"2025-01-01T00:00:00Z"}"#
+            r#"{"updated_at":"2025-01-01T00:00:00Z","note":"a\nb"}"#
         );
     }
 
     #[test]
-    fn utc_records_pass_through_as_bytes() {
-        let r = r#"{"updated_at": "2025-01-01T00:00:00Z", "x": [1, 2]}"#;
-        assert!(matches!(shape(r, &[], &[], false), Cow::Borrowed(_)));
-        let shaped = shape(r, &[("store_id", "s1")], &[], false);
-        let v: Value = serde_json::from_str(&shaped).unwrap();
-        assert_eq!(v["store_id"], "s1");
+    fn records_keep_every_byte_but_the_documented_rewrites() {
+        let r = r#"{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827,"e":"\u00e9\/","credentials":{"k":"secret"}}"#;
+        assert!(matches!(
+            shape(r, &[], false, &plain()).unwrap(),
+            Cow::Borrowed(_)
+        ));
+        let parents = [("store_id", "s1")];
+        let rw = Rewrites {
+            parents: &parents,
+            withheld: &["credentials"],
+        };
+        assert_eq!(
+            shape(r, &[], false, &rw).unwrap(),
+            r#"{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827,"e":"\u00e9\/","credentials":{"k":null},"store_id":"s1"}"#
+        );
+        assert!(shape("[1]", &[], false, &rw).is_err());
     }
 }

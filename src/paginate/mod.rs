@@ -1,144 +1,35 @@
-//! Pages of one list query: parsing AfterShip's list envelopes in one pass, and
-//! walking the four pagination styles (cursor, page number with has_next_page or
-//! total, next_token, none) to the end, with guards against loops.
+//! Pages of one list query: walking the four pagination styles (cursor, page
+//! number with has_next_page or total, next_token, none) to the end, with guards
+//! against loops ([`strategy`]), reading ahead ([`ahead`]) and falling back to a
+//! smaller page size when an API refuses ours ([`sizes`]).
+
+mod ahead;
+pub mod page;
+pub mod sizes;
+pub mod strategy;
+
+pub use page::{Item, Page, PageInfo, parse_page};
+pub use sizes::PageSizes;
 
 use crate::http::{ApiError, Client, Request};
-use crate::json::envelope::{self, NO_TIMES, RecordSpan, Span, TimeFields};
-use crate::json::scan::{self, Field};
-use crate::streams::{Pagination, StreamDef};
-use serde::Deserialize;
-use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
+use crate::json::envelope::TimeFields;
+use crate::streams::{PageKind, StreamDef};
+use ahead::{AHEAD, Ahead, Fetched, Walk, fetch};
+use sizes::{Sizing, paging_refusal};
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use strategy::{Asked, Guard, Position, Seen, Step, page_no};
+use tokio::sync::Semaphore;
 
-/// `data.pagination` in any product's dialect.
-#[derive(Debug, Default, Deserialize)]
-pub struct PageInfo {
-    #[serde(default)]
-    pub total: Option<u64>,
-    #[serde(default)]
-    pub next_cursor: Option<String>,
-    #[serde(default)]
-    pub has_next_page: Option<bool>,
-}
-
-/// One parsed page: the body's text and where each record sits in it (records are
-/// handed on as slices of the API's own bytes, never copied one by one).
-#[derive(Debug, Default)]
-pub struct Page {
-    body: String,
-    records: Vec<RecordSpan>,
-    times: Vec<Span>,
-    pub info: PageInfo,
-    /// Shipping's `data.next_token`.
-    pub next_token: Option<String>,
-    /// `data.total` where it sits outside `pagination` (couriers).
-    pub data_total: Option<u64>,
-}
-
-/// One record of a page, with what the page's pass learnt of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Item<'p> {
-    pub text: &'p str,
-    /// The record's top-level cursor field (Missing when the stream has none).
-    pub cursor: Field<'p>,
-    /// Where the record's date-time fields hold a non-UTC offset (ranges of `text`).
-    pub times: &'p [Span],
-    /// The text holds line breaks (pretty-printed JSON): write it compacted.
-    pub multiline: bool,
-}
-
-impl Page {
-    /// The records' JSON texts, in the API's order.
-    pub fn records(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.records.iter().map(|r| self.text(r.span))
-    }
-
-    /// The records with their cursor values and offset flags, in the API's order.
-    pub fn items(&self) -> impl ExactSizeIterator<Item = Item<'_>> {
-        self.records.iter().map(|r| Item {
-            text: self.text(r.span),
-            cursor: r
-                .cursor
-                .map_or(Field::Missing, |span| scan::field(self.text(span))),
-            times: self.times.get(r.times.0..r.times.1).unwrap_or_default(),
-            multiline: r.multiline,
-        })
-    }
-
-    fn text(&self, (s, e): Span) -> &str {
-        self.body.get(s..e).unwrap_or("{}")
-    }
-
-    pub fn len(&self) -> usize {
-        self.records.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-}
-
-/// Parse `{"meta": ..., "data": {<data_key>: [...], "pagination": {...}, ...}}`,
-/// validating the whole body in the same pass; `cursor` is the records' cursor
-/// field, `times` their date-time fields. The body becomes the page's text
-/// without a copy.
-pub fn parse_page(
-    body: Vec<u8>,
-    data_key: &str,
-    cursor: Option<&str>,
-    times: &TimeFields,
-) -> Result<Page, String> {
-    let body = String::from_utf8(body).map_err(|e| format!("the body is not UTF-8 ({e})"))?;
-    let layout = envelope::page(&body, data_key, cursor, times)?;
-    let small = |span: Option<Span>| span.map(|(s, e)| body.get(s..e).unwrap_or("null"));
-    let info = match small(layout.pagination) {
-        Some(raw) => serde_json::from_str::<Option<PageInfo>>(raw)
-            .map_err(|e| format!("`data.pagination`: {e}"))?
-            .unwrap_or_default(),
-        None => PageInfo::default(),
-    };
-    let next_token = match small(layout.next_token) {
-        Some(raw) => serde_json::from_str::<Option<String>>(raw)
-            .map_err(|e| format!("`data.next_token`: {e}"))?,
-        None => None,
-    };
-    let data_total =
-        small(layout.total).and_then(|raw| serde_json::from_str::<Option<u64>>(raw).ok().flatten());
-    Ok(Page {
-        records: layout.records,
-        times: layout.times,
-        body,
-        info,
-        next_token,
-        data_total,
-    })
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Position {
-    First,
-    Cursor(String),
-    Page(u32),
-    Token(String),
-    Done,
-}
-
-/// What every request of one walk shares.
-#[derive(Clone)]
-struct Walk {
-    client: Arc<Client>,
-    def: &'static StreamDef,
-    base: Request,
-    times: Option<Arc<TimeFields>>,
-    limit: u32,
-    /// Read ahead (see [`Pager::read_ahead`]): request each next page as soon as
-    /// it is known, guessing it from the head of each body.
-    speculate: bool,
-    /// Pages requested ahead and not yet taken: at most this many at a time.
-    room: Arc<Semaphore>,
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The list ended.
+    Complete,
+    /// More records exist beyond the walk's page bound.
+    Capped,
+    /// The API takes no paging parameters here: its one page was read, and `full`
+    /// says it held as many records as a page can (more may exist).
+    OnePage { full: bool },
 }
 
 /// Walks one query's pages. `next()` yields pages until the list ends. After
@@ -146,174 +37,59 @@ struct Walk {
 /// the current one.
 pub struct Pager {
     walk: Arc<Walk>,
+    sizes: Arc<PageSizes>,
+    /// The size asked for at [`Sizing::Max`].
+    ours: Option<u32>,
+    sizing: Sizing,
     pos: Position,
-    seen: HashSet<String>,
+    guard: Guard,
     pub pages: u64,
     pub records: u64,
     /// The total the API reported on the first page, where it reports one.
     pub total: Option<u64>,
-    /// Set when the API's page cap stopped the walk with more records left.
-    pub capped: bool,
+    /// Set once the walk is over.
+    pub end: Option<End>,
     ahead: Option<Ahead>,
 }
 
-/// A page requested ahead, running as its own task; dropped (the walk stopped
-/// early, or the guess was wrong), it is cancelled, and so is the one it started.
-struct Ahead(tokio::task::JoinHandle<Result<Fetched, ApiError>>);
-
-impl Drop for Ahead {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// A page, and the request for the page after it that its body's head named.
-struct Fetched {
-    page: Page,
-    next: Option<(Position, Ahead)>,
-    _room: Option<OwnedSemaphorePermit>,
-}
-
-type Fetch = Pin<Box<dyn Future<Output = Result<Fetched, ApiError>> + Send>>;
-
-/// GET the page at `pos` and lay it out. With `walk.speculate`, as soon as the body
-/// is in, the next page named by its head is requested (before this body is
-/// validated; the pager uses that request only if the validated page agrees).
-fn fetch(walk: Arc<Walk>, pos: Position, ahead: bool) -> Option<Fetch> {
-    let req = walk.request(&pos)?;
-    Some(Box::pin(async move {
-        let room = if ahead {
-            Some(
-                Arc::clone(&walk.room)
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| ApiError::Interrupted)?,
-            )
-        } else {
-            None
-        };
-        let times = walk.times.as_deref().unwrap_or(&NO_TIMES);
-        let (page, next) = walk
-            .client
-            .get(&req, |body| {
-                let next = walk
-                    .speculate
-                    .then(|| guess_next(walk.def, &body))
-                    .flatten()
-                    .and_then(|pos| {
-                        let task = fetch(Arc::clone(&walk), pos.clone(), true)?;
-                        Some((pos, Ahead(tokio::spawn(task))))
-                    });
-                // A body that fails here drops `next`, which cancels it.
-                let page = parse_page(body, walk.def.data_key, walk.def.cursor, times)?;
-                Ok((page, next))
-            })
-            .await?;
-        Ok(Fetched {
-            page,
-            next,
-            _room: room,
-        })
-    }))
-}
-
-/// The next position as the head of a body names it (cursor and token walks,
-/// when `pagination`/`next_token` come before the records, as AfterShip sends
-/// them). Only a guess: the body is not validated yet.
-fn guess_next(def: &StreamDef, body: &[u8]) -> Option<Position> {
-    let head = &body[..body.len().min(16 * 1024)];
-    let head = match std::str::from_utf8(head) {
-        Ok(t) => t,
-        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
-    };
-    match def.pagination {
-        Pagination::Cursor { .. } => {
-            let raw = envelope::value_at(head, &["data", "pagination"], Some(def.data_key))?;
-            let info: PageInfo = serde_json::from_str(raw).ok()?;
-            let next = info.next_cursor.filter(|c| !c.is_empty())?;
-            (info.has_next_page != Some(false)).then_some(Position::Cursor(next))
-        }
-        Pagination::Token { .. } => {
-            let raw = envelope::value_at(head, &["data", "next_token"], Some(def.data_key))?;
-            let next: String = serde_json::from_str(raw).ok()?;
-            (!next.is_empty()).then_some(Position::Token(next))
-        }
-        _ => None,
-    }
-}
-
-impl Walk {
-    /// The request for the page at `pos`; None when the list ended.
-    fn request(&self, pos: &Position) -> Option<Request> {
-        let mut req = self.base.clone();
-        match (&self.def.pagination, pos) {
-            (_, Position::Done) => return None,
-            (Pagination::None, _) => {}
-            (Pagination::Cursor { .. }, pos) => {
-                req.query.push(("limit".into(), self.limit.to_string()));
-                if let Position::Cursor(c) = pos {
-                    req.query.push(("cursor".into(), c.clone()));
-                }
-            }
-            (Pagination::Token { .. }, pos) => {
-                req.query.push(("limit".into(), self.limit.to_string()));
-                if let Position::Token(t) = pos {
-                    req.query.push(("next_token".into(), t.clone()));
-                }
-            }
-            (Pagination::PageHasNext { .. } | Pagination::PageTotal { .. }, pos) => {
-                req.query.push(("page".into(), page_no(pos).to_string()));
-                req.query.push(("limit".into(), self.limit.to_string()));
-            }
-        }
-        Some(req)
-    }
-}
-
-/// The page number a position stands at (1 for the first page).
-fn page_no(pos: &Position) -> u32 {
-    match pos {
-        Position::Page(n) => *n,
-        _ => 1,
-    }
-}
-
-/// Pages a walk may hold requested ahead of the caller (each ≲ 1 MB).
-const AHEAD: usize = 2;
-
 impl Pager {
+    /// A walk of `base` (its query and headers; paging parameters are added).
+    /// `page_size` is the configured size, capped at the endpoint's maximum.
     pub fn new(
         client: &Arc<Client>,
+        sizes: &Arc<PageSizes>,
         def: &'static StreamDef,
         base: Request,
         page_size: Option<u32>,
     ) -> Self {
-        let max = match def.pagination {
-            Pagination::None => 0,
-            Pagination::Cursor { max_limit }
-            | Pagination::PageHasNext { max_limit, .. }
-            | Pagination::PageTotal { max_limit, .. }
-            | Pagination::Token { max_limit } => max_limit,
-        };
-        let limit = page_size.map_or(max, |p| p.clamp(1, max.max(1)));
-        Pager {
+        let ours = def
+            .paging
+            .limit
+            .map(|l| page_size.map_or(l.max, |p| p.clamp(1, l.max.max(1))));
+        let sizing = sizes.get(def.path);
+        let mut pager = Pager {
             walk: Arc::new(Walk {
                 client: Arc::clone(client),
                 def,
                 base,
                 times: None,
-                limit,
+                limit: ours,
                 speculate: false,
                 room: Arc::new(Semaphore::new(AHEAD)),
             }),
+            sizes: Arc::clone(sizes),
+            ours,
+            sizing: Sizing::Max,
             pos: Position::First,
-            seen: HashSet::new(),
+            guard: Guard::default(),
             pages: 0,
             records: 0,
             total: None,
-            capped: false,
+            end: None,
             ahead: None,
-        }
+        };
+        pager.resize(sizing);
+        pager
     }
 
     fn def(&self) -> &'static StreamDef {
@@ -350,8 +126,21 @@ impl Pager {
         }
     }
 
+    /// The page size in force (the documented default when no `limit` is sent).
     pub fn limit(&self) -> u32 {
-        self.walk.limit
+        self.asked().limit
+    }
+
+    fn asked(&self) -> Asked {
+        let default = self.def().paging.limit.map_or(0, |l| l.default);
+        Asked {
+            limit: self.walk.limit.unwrap_or(default),
+            bare: self.walk.limit.is_none() && self.def().paging.limit.is_some(),
+        }
+    }
+
+    pub fn capped(&self) -> bool {
+        self.end == Some(End::Capped)
     }
 
     fn broken(&self, message: String) -> ApiError {
@@ -361,89 +150,123 @@ impl Pager {
         }
     }
 
+    /// Ask with `sizing` from now on.
+    fn resize(&mut self, sizing: Sizing) {
+        let def = self.def();
+        let limit = match (sizing, def.paging.limit) {
+            (_, None) => None,
+            (Sizing::Max, Some(_)) => self.ours,
+            (Sizing::Default, Some(l)) => Some(l.default),
+            (Sizing::Bare, Some(_)) => None,
+        };
+        let old = self.asked().limit;
+        self.sizing = sizing;
+        self.walk = Arc::new(Walk {
+            limit,
+            ..(*self.walk).clone()
+        });
+        self.ahead = None;
+        // A page number means another record offset at another size: go on from
+        // the page that starts at the same offset, or from the start.
+        let new = self.asked();
+        self.pos = match (&self.pos, def.paging.kind) {
+            (_, PageKind::Number { .. }) if new.bare => Position::First,
+            (Position::Page(k), PageKind::Number { .. }) if new.limit != old => {
+                let offset = u64::from(k - 1) * u64::from(old);
+                match u32::try_from(offset / u64::from(new.limit.max(1))) {
+                    Ok(p) if offset % u64::from(new.limit.max(1)) == 0 => Position::Page(p + 1),
+                    _ => Position::First,
+                }
+            }
+            (pos, _) => pos.clone(),
+        };
+    }
+
+    /// After `e`: when it is the API refusing our paging parameters, step down to
+    /// a smaller size (or none) and say whether to ask again.
+    fn after_refusal(&mut self, e: &ApiError) -> bool {
+        let def = self.def();
+        let Some(named) = paging_refusal(def, e) else {
+            return false;
+        };
+        let ours_is_default = def
+            .paging
+            .limit
+            .is_some_and(|l| self.ours == Some(l.default));
+        let Some(to) = sizes::after(self.sizing, named, ours_is_default) else {
+            return false;
+        };
+        let now = self.sizes.lower(def, to, e);
+        self.resize(now.min(to));
+        true
+    }
+
     /// The next page, or None when the list is exhausted.
     pub async fn next(&mut self) -> Result<Option<Page>, ApiError> {
-        let page_no = page_no(&self.pos);
-        let fetched = match self.ahead.take() {
-            Some(mut ahead) => match (&mut ahead.0).await {
-                Ok(fetched) => fetched?,
-                Err(e) => return Err(self.broken(format!("the page request stopped ({e})"))),
-            },
-            None => match fetch(Arc::clone(&self.walk), self.pos.clone(), false) {
-                None => return Ok(None),
-                Some(task) => task.await?,
-            },
+        let fetched = loop {
+            let attempt = match self.ahead.take() {
+                Some(mut ahead) => match (&mut ahead.0).await {
+                    Ok(fetched) => fetched,
+                    Err(e) => {
+                        return Err(self.broken(format!("the page request stopped ({e})")));
+                    }
+                },
+                None => match fetch(Arc::clone(&self.walk), self.pos.clone(), false) {
+                    None => return Ok(None),
+                    Some(task) => task.await,
+                },
+            };
+            match attempt {
+                Ok(fetched) => break fetched,
+                Err(e) if self.after_refusal(&e) => continue,
+                Err(e) => return Err(e),
+            }
         };
         let Fetched { page, next, .. } = fetched;
+        let at = page_no(&self.pos);
+        if let Some((i, item)) = page.non_object() {
+            let shown: String = item.chars().take(60).collect();
+            return Err(self.broken(format!(
+                "page {} of {} holds an item that is not a JSON object (item {i}: {shown})",
+                self.pages + 1,
+                self.def().path
+            )));
+        }
         self.pages += 1;
         self.records += page.len() as u64;
-        let n = page.len() as u64;
-        self.pos = match self.def().pagination {
-            Pagination::None => Position::Done,
-            Pagination::Cursor { .. } => {
-                if self.pages == 1 {
-                    self.total = page.info.total;
-                }
-                let next = page.info.next_cursor.clone().unwrap_or_default();
-                let more = page.info.has_next_page.unwrap_or(!next.is_empty());
-                if !more || next.is_empty() {
-                    Position::Done
-                } else if !self.seen.insert(next.clone()) {
-                    return Err(self.broken(format!(
-                        "the API returned a cursor it already returned (after {} pages); stopping instead of looping",
-                        self.pages
-                    )));
-                } else if n == 0 {
-                    return Err(
-                        self.broken("the API returned an empty page but claims more pages".into())
-                    );
+        if self.pages == 1 {
+            self.total = page.info.total;
+        }
+        let seen = Seen {
+            len: page.len(),
+            has_next: page.info.has_next_page,
+            next_cursor: page.info.next_cursor.as_deref(),
+            total: page.info.total,
+            next_token: page.next_token.as_deref(),
+            fingerprint: page.fingerprint(),
+        };
+        let asked = self.asked();
+        let step = strategy::step(&self.def().paging, asked, &self.pos, &seen, &mut self.guard);
+        self.pos = match step {
+            Step::Go(pos) => pos,
+            Step::Done => {
+                let one_page =
+                    asked.bare && matches!(self.def().paging.kind, PageKind::Number { .. });
+                self.end = Some(if one_page {
+                    End::OnePage {
+                        full: page.len() as u64 >= u64::from(asked.limit),
+                    }
                 } else {
-                    Position::Cursor(next)
-                }
+                    End::Complete
+                });
+                Position::Done
             }
-            Pagination::Token { .. } => {
-                let next = page.next_token.clone().unwrap_or_default();
-                if next.is_empty() {
-                    Position::Done
-                } else if !self.seen.insert(next.clone()) {
-                    return Err(self.broken(format!(
-                        "the API returned a next_token it already returned (after {} pages); stopping instead of looping",
-                        self.pages
-                    )));
-                } else if n == 0 {
-                    return Err(
-                        self.broken("the API returned an empty page but a next_token".into())
-                    );
-                } else {
-                    Position::Token(next)
-                }
+            Step::Capped => {
+                self.end = Some(End::Capped);
+                Position::Done
             }
-            Pagination::PageHasNext { max_page, .. } | Pagination::PageTotal { max_page, .. } => {
-                if self.pages == 1 {
-                    self.total = page.info.total;
-                }
-                let more = match self.def().pagination {
-                    Pagination::PageHasNext { .. } => page
-                        .info
-                        .has_next_page
-                        .unwrap_or(n >= self.walk.limit as u64),
-                    _ => match page.info.total {
-                        Some(t) => (page_no as u64) * (self.walk.limit as u64) < t,
-                        None => n >= self.walk.limit as u64,
-                    },
-                };
-                if !more {
-                    Position::Done
-                } else if n == 0 {
-                    return Err(self.broken(format!(
-                        "the API returned an empty page {page_no} but claims more pages"
-                    )));
-                } else if page_no >= max_page {
-                    self.capped = true;
-                    Position::Done
-                } else {
-                    Position::Page(page_no + 1)
-                }
+            Step::Broken(why) => {
+                return Err(self.broken(format!("{why} (page {at}); stopping instead of looping")));
             }
         };
         // The page the body's head named is the one the validated page names:
@@ -461,19 +284,24 @@ impl Pager {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::scan::Field;
     use std::io::{BufRead, BufReader, Write};
+    use std::sync::Mutex;
 
-    /// A stand-in that answers trackings pages by cursor, over keep-alive HTTP/1.1;
-    /// returns its base URL and the cursors asked for, in order.
-    fn canned(pages: Vec<(&'static str, String)>) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    type Respond = fn(&str) -> (u16, String);
+
+    /// A stand-in over keep-alive HTTP/1.1 that answers each request target
+    /// (`/path?query`) with `respond`; returns its base URL and the queries asked
+    /// for, in order.
+    fn canned(respond: Respond) -> (String, Arc<Mutex<Vec<String>>>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let asked = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&asked);
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { return };
-                let (pages, log) = (pages.clone(), Arc::clone(&log));
+                let log = Arc::clone(&log);
                 std::thread::spawn(move || {
                     let mut r = BufReader::new(conn.try_clone().unwrap());
                     let mut w = conn;
@@ -482,23 +310,15 @@ mod tests {
                         if r.read_line(&mut line).unwrap_or(0) == 0 {
                             return;
                         }
-                        let cursor = line
-                            .split_whitespace()
-                            .nth(1)
-                            .and_then(|p| p.split("cursor=").nth(1))
-                            .map(|c| c.split('&').next().unwrap_or("").to_string())
-                            .unwrap_or_default();
+                        let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
                         while r.read_line(&mut line).is_ok_and(|n| n > 2) {
                             line.clear();
                         }
-                        log.lock().unwrap().push(cursor.clone());
-                        let body = pages
-                            .iter()
-                            .find(|(c, _)| *c == cursor)
-                            .map(|(_, b)| b.clone())
-                            .unwrap_or_default();
+                        let query = target.split_once('?').map_or("", |(_, q)| q).to_string();
+                        log.lock().unwrap().push(query);
+                        let (status, body) = respond(&target);
                         let head = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
                             body.len()
                         );
                         if w.write_all(head.as_bytes())
@@ -512,6 +332,12 @@ mod tests {
             }
         });
         (base, asked)
+    }
+
+    fn param<'a>(target: &'a str, name: &str) -> Option<&'a str> {
+        let q = target.split_once('?')?.1;
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
     }
 
     fn trackings_page(head_next: &str, ids: &[u32], last_next: Option<&str>) -> String {
@@ -534,119 +360,200 @@ mod tests {
         )
     }
 
-    async fn walk(base: &str) -> Vec<String> {
+    async fn walk_with(
+        base: &str,
+        stream: &str,
+        sizes: &Arc<PageSizes>,
+    ) -> (Result<Vec<String>, ApiError>, Option<End>) {
         let config = crate::config::parse(&serde_json::json!({
             "api_key": "k-0123456789abcdef", "start_date": "2015-01-01T00:00:00Z",
             "api_base_url": base, "max_requests_per_second": 1000, "max_retries": 1
         }))
         .unwrap();
         let client = Arc::new(Client::new(&config).unwrap());
-        let def = crate::streams::find("trackings").unwrap();
+        let def = crate::streams::find(stream).unwrap();
         let req = Request {
             product: def.product,
             path: def.path,
             query: Vec::new(),
             store_id: None,
         };
-        let mut pager = Pager::new(&client, def, req, None);
+        let mut pager = Pager::new(&client, sizes, def, req, None);
         let mut ids = Vec::new();
         let mut first = true;
-        while let Some(page) = pager.next().await.unwrap() {
-            if std::mem::take(&mut first) {
-                pager.read_ahead();
-            }
-            for item in page.items() {
-                ids.push(match crate::json::scan::top_level_field(item.text, "id") {
-                    Field::Str(s) => s.into_owned(),
-                    other => format!("{other:?}"),
-                });
+        loop {
+            match pager.next().await {
+                Ok(Some(page)) => {
+                    if std::mem::take(&mut first) {
+                        pager.read_ahead();
+                    }
+                    for item in page.items() {
+                        ids.push(match crate::json::scan::top_level_field(item.text, "id") {
+                            Field::Str(s) => s.into_owned(),
+                            other => format!("{other:?}"),
+                        });
+                    }
+                }
+                Ok(None) => return (Ok(ids), pager.end),
+                Err(e) => return (Err(e), pager.end),
             }
         }
-        ids
+    }
+
+    async fn walk(base: &str) -> Vec<String> {
+        walk_with(base, "trackings", &Arc::new(PageSizes::default()))
+            .await
+            .0
+            .unwrap()
+    }
+
+    fn by_cursor(target: &str) -> (u16, String) {
+        let page = match param(target, "cursor").unwrap_or("") {
+            "" => trackings_page(r#""a""#, &[1], None),
+            "a" => trackings_page(r#""b""#, &[2], None),
+            "b" => trackings_page(r#""c""#, &[3], None),
+            _ => trackings_page("null", &[4], None),
+        };
+        (200, page)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn read_ahead_follows_the_head_and_requests_nothing_extra() {
-        let (base, asked) = canned(vec![
-            ("", trackings_page(r#""a""#, &[1], None)),
-            ("a", trackings_page(r#""b""#, &[2], None)),
-            ("b", trackings_page(r#""c""#, &[3], None)),
-            ("c", trackings_page("null", &[4], None)),
-        ]);
+        let (base, asked) = canned(by_cursor);
         assert_eq!(walk(&base).await, ["1", "2", "3", "4"]);
-        assert_eq!(*asked.lock().unwrap(), ["", "a", "b", "c"]);
+        let cursors: Vec<String> = asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|q| param(&format!("?{q}"), "cursor").unwrap_or("").to_string())
+            .collect();
+        assert_eq!(cursors, ["", "a", "b", "c"]);
+    }
+
+    fn wrong_heads(target: &str) -> (u16, String) {
+        // Each body names one next page in its head and, in a second `pagination`
+        // after the records, another: the validated page (last key wins) decides.
+        let page = match param(target, "cursor").unwrap_or("") {
+            "" => trackings_page(r#""wrong1""#, &[1], Some(r#""b""#)),
+            "b" => trackings_page(r#""wrong2""#, &[2], Some(r#""c""#)),
+            "c" => trackings_page(r#""wrong3""#, &[3], Some("null")),
+            "wrong1" => trackings_page("null", &[7], None),
+            "wrong2" => trackings_page("null", &[8], None),
+            _ => trackings_page("null", &[9], None),
+        };
+        (200, page)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_wrong_guess_from_the_head_is_dropped() {
-        // Each body names one next page in its head and, in a second `pagination`
-        // after the records, another: the validated page (last key wins) decides.
-        let (base, asked) = canned(vec![
-            ("", trackings_page(r#""wrong1""#, &[1], Some(r#""b""#))),
-            ("b", trackings_page(r#""wrong2""#, &[2], Some(r#""c""#))),
-            ("c", trackings_page(r#""wrong3""#, &[3], Some("null"))),
-            ("wrong1", trackings_page("null", &[7], None)),
-            ("wrong2", trackings_page("null", &[8], None)),
-            ("wrong3", trackings_page("null", &[9], None)),
-        ]);
+        let (base, asked) = canned(wrong_heads);
         assert_eq!(walk(&base).await, ["1", "2", "3"]);
         let asked = asked.lock().unwrap();
         for wanted in ["", "b", "c"] {
-            assert_eq!(
-                asked.iter().filter(|c| *c == wanted).count(),
-                1,
-                "{asked:?}"
+            let n = asked
+                .iter()
+                .filter(|q| param(&format!("?{q}"), "cursor").unwrap_or("") == wanted)
+                .count();
+            assert_eq!(n, 1, "{asked:?}");
+        }
+    }
+
+    /// Shipping labels whose API accepts at most `limit=30` (HTTP 200, code 4104).
+    fn labels_up_to_30(target: &str) -> (u16, String) {
+        let limit: u32 = param(target, "limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(20);
+        if limit > 30 {
+            return (
+                200,
+                r#"{"meta":{"code":4104,"message":"The request was invalid or cannot be otherwise served.","details":[{"path":"limit","info":"limit must be between 1 and 30"}]},"data":{}}"#.into(),
             );
         }
+        let (ids, next) = match param(target, "next_token") {
+            None => ((0..limit).collect::<Vec<_>>(), "t2"),
+            Some(_) => ((100..105).collect(), ""),
+        };
+        let recs: Vec<String> = ids.iter().map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        (
+            200,
+            format!(
+                r#"{{"meta":{{"code":200,"message":"OK","details":[]}},"data":{{"next_token":"{next}","limit":{limit},"labels":[{}]}}}}"#,
+                recs.join(",")
+            ),
+        )
     }
 
-    #[test]
-    fn parses_each_dialect() {
-        let p = parse_page(
-            br#"{"meta":{"code":200},"data":{"pagination":{"total":2,"next_cursor":"abc","has_next_page":true},"trackings":[{"id":"a"},{"id":"b","x":[1,{"y":null}]}]}}"#.to_vec(),
-            "trackings",
-            None,
-            &NO_TIMES,
-        )
-        .unwrap();
-        assert_eq!(p.len(), 2);
-        assert_eq!(p.records().nth(1), Some(r#"{"id":"b","x":[1,{"y":null}]}"#));
-        assert_eq!(p.info.next_cursor.as_deref(), Some("abc"));
-        let p = parse_page(
-            br#"{"meta":{"code":200,"message":"OK","details":[]},"data":{"next_token":"dG9r","limit":20,"created_at_min":"x","labels":[]}}"#.to_vec(),
-            "labels",
-            None,
-            &NO_TIMES,
-        )
-        .unwrap();
-        assert_eq!(p.next_token.as_deref(), Some("dG9r"));
-        let p = parse_page(
-            br#"{"meta":{"code":200},"data":{"total":1,"couriers":[{"slug":"ups"}]}}"#.to_vec(),
-            "couriers",
-            None,
-            &NO_TIMES,
-        )
-        .unwrap();
-        assert_eq!(p.data_total, Some(1));
-        let p = parse_page(
-            br#"{"data":{"claims":[],"pagination":{"page":1,"limit":20,"total":0}},"meta":{"code":20000}}"#.to_vec(),
-            "claims",
-            None,
-            &NO_TIMES,
-        )
-        .unwrap();
-        assert_eq!(p.info.total, Some(0));
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_page_size_falls_back_to_the_documented_default() {
+        let (base, asked) = canned(labels_up_to_30);
+        let sizes = Arc::new(PageSizes::default());
+        let (ids, end) = walk_with(&base, "shipping_labels", &sizes).await;
+        let ids = ids.unwrap();
+        assert_eq!(ids.len(), 25, "20 at the default size, then 5: {ids:?}");
+        assert_eq!(end, Some(End::Complete));
+        let limits: Vec<String> = asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|q| param(&format!("?{q}"), "limit").unwrap_or("-").to_string())
+            .collect();
+        assert_eq!(limits, ["100", "20", "20"]);
+        // The endpoint keeps the default for the rest of the sync.
+        asked.lock().unwrap().clear();
+        let (again, _) = walk_with(&base, "shipping_labels", &sizes).await;
+        assert_eq!(again.unwrap().len(), 25);
+        assert_eq!(
+            param(&format!("?{}", asked.lock().unwrap()[0]), "limit"),
+            Some("20")
+        );
     }
 
-    #[test]
-    fn rejects_truncated_and_wrong_bodies() {
-        for body in [
-            &br#"{"meta":{"code":200},"data":{"trackings":[{"id":"a"}"#[..],
-            b"<html>",
-            br#"{"meta":{"code":200},"data":{"other":[]}}"#,
-            br#"{"meta":{"code":200},"data":{"trackings":[]}} trailing"#,
-        ] {
-            assert!(parse_page(body.to_vec(), "trackings", None, &NO_TIMES).is_err());
+    /// Fulfillments whose API refuses anything beside order_id (HTTP 400).
+    fn order_id_only(target: &str) -> (u16, String) {
+        if param(target, "page").is_some() || param(target, "limit").is_some() {
+            return (
+                400,
+                r#"{"meta":{"code":40000,"type":"BadRequest","message":"Include only one of order_id or ids[]. All other parameters should be omitted.","errors":[{"path":"page","info":"must be omitted"},{"path":"limit","info":"must be omitted"}]},"data":{}}"#.into(),
+            );
         }
+        let recs: Vec<String> = (0..10).map(|i| format!(r#"{{"id":"f{i}"}}"#)).collect();
+        (
+            200,
+            format!(
+                r#"{{"meta":{{"code":20000,"type":"OK","message":"OK"}},"data":{{"fulfillments":[{}],"pagination":{{"page":1,"limit":10,"has_next_page":true}}}}}}"#,
+                recs.join(",")
+            ),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn paging_parameters_refused_altogether_read_the_one_page() {
+        let (base, asked) = canned(order_id_only);
+        let (ids, end) = walk_with(&base, "fulfillments", &Arc::new(PageSizes::default())).await;
+        assert_eq!(ids.unwrap().len(), 10);
+        assert_eq!(end, Some(End::OnePage { full: true }));
+        let asked = asked.lock().unwrap();
+        assert_eq!(asked.len(), 2, "{asked:?}");
+        assert_eq!(asked[1], "", "asked again with no paging parameters");
+    }
+
+    fn holds_a_number(_: &str) -> (u16, String) {
+        (
+            200,
+            r#"{"meta":{"code":20000},"data":{"orders":[{"id":"a"},1],"pagination":{"page":1,"limit":50,"has_next_page":false}}}"#.into(),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_item_that_is_not_an_object_is_an_error_naming_the_page() {
+        let (base, _) = canned(holds_a_number);
+        let (r, _) = walk_with(&base, "orders", &Arc::new(PageSizes::default())).await;
+        let e = r.unwrap_err();
+        assert_eq!(e.failure_type(), crate::protocol::FailureType::SystemError);
+        let m = e.to_string();
+        assert!(
+            m.contains("orders") && m.contains("page 1") && m.contains("not a JSON object"),
+            "{m}"
+        );
     }
 }

@@ -12,7 +12,17 @@ pub const KEY: &str = aftership_sandbox::DEFAULT_API_KEY;
 pub const BIN: &str = env!("CARGO_BIN_EXE_source-aftership");
 
 pub fn sandbox(records: usize, faults: &[&str], counts: &[(&str, usize)]) -> BlockingSandbox {
-    let cfg = SandboxConfig {
+    start(sandbox_config(records, faults, counts))
+}
+
+pub fn start(cfg: SandboxConfig) -> BlockingSandbox {
+    aftership_sandbox::Sandbox::start_blocking(cfg).expect("sandbox starts")
+}
+
+/// A sandbox without rate limits (the tests that pace say so), `records`
+/// trackings and the other streams scaled from it, `counts` overriding them.
+pub fn sandbox_config(records: usize, faults: &[&str], counts: &[(&str, usize)]) -> SandboxConfig {
+    SandboxConfig {
         records,
         rate_limit: false,
         faults: faults
@@ -21,8 +31,7 @@ pub fn sandbox(records: usize, faults: &[&str], counts: &[(&str, usize)]) -> Blo
             .collect(),
         counts: counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         ..SandboxConfig::default()
-    };
-    aftership_sandbox::Sandbox::start_blocking(cfg).expect("sandbox starts")
+    }
 }
 
 pub struct Dir(pub PathBuf);
@@ -123,6 +132,14 @@ impl Output {
         }
         Value::Array(last.into_values().collect())
     }
+    /// The LOG messages at `level`.
+    pub fn logs(&self, level: &str) -> Vec<&str> {
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "LOG" && m["log"]["level"] == level)
+            .filter_map(|m| m["log"]["message"].as_str())
+            .collect()
+    }
     pub fn errors(&self) -> Vec<&Value> {
         self.messages
             .iter()
@@ -221,13 +238,34 @@ pub fn key_of(stream: &str, r: &Value) -> String {
 
 /// GET/POST the sandbox admin API (plain HTTP/1.0 over a socket: no client needed).
 pub fn admin(base: &str, method: &str, path_and_query: &str, body: Option<&Value>) -> Value {
+    http(base, method, path_and_query, body, &[])
+}
+
+/// GET an AfterShip endpoint of the sandbox with the test key, as a client would.
+pub fn api_get(base: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Value {
+    let mut h = vec![("as-api-key", KEY)];
+    h.extend_from_slice(headers);
+    http(base, "GET", path_and_query, None, &h)
+}
+
+fn http(
+    base: &str,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Value {
     use std::io::{Read, Write};
     let hostport = base.trim_start_matches("http://").trim_end_matches('/');
     let mut s = std::net::TcpStream::connect(hostport).expect("connect to sandbox");
     let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         s,
-        "{method} {path_and_query} HTTP/1.0\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path_and_query} HTTP/1.0\r\nHost: {hostport}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
