@@ -77,7 +77,7 @@ async fn advance_updates_inserts_and_truth_follows() {
         assert!(parse(&r["created_at"]) <= parse(&r["updated_at"]));
     }
     // an incremental read from the old clock sees exactly the fresh ones
-    let since = enc(&(now - Duration::seconds(60)).to_rfc3339());
+    let since = tracking_ts(now - Duration::seconds(60));
     let mut seen = HashSet::new();
     let mut cursor = String::new();
     loop {

@@ -192,6 +192,67 @@ async fn above_max_limits_and_page_caps_are_validation_errors() {
 }
 
 #[tokio::test]
+async fn tracking_date_filters_strictly_as_documented() {
+    let t = start_small().await;
+    for path in ["/tracking/2025-07/trackings", "/tracking/2026-07/trackings"] {
+        for name in [
+            "created_at_min",
+            "created_at_max",
+            "updated_at_min",
+            "updated_at_max",
+        ] {
+            for bad in [
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T00%3A00%3A00Z",
+                "2026-01-01T00:00:00%2B0000",
+                "2026-01-01T00:00:00.000%2B00:00",
+                "2026-01-01T00:00:00.5Z",
+                "2026-01-01",
+                "2026-01-01T00:00:00+00:00", // unencoded '+' arrives as a space
+                "2026-02-30T00:00:00%2B00:00",
+                "2026-01-01T25:00:00%2B00:00",
+                "",
+            ] {
+                let r = t.get(&format!("{path}?{name}={bad}")).await;
+                assert_eq!(r.status, 400, "{name}={bad}: {}", r.text);
+                let meta = r.body["meta"].as_object().unwrap();
+                assert_eq!(meta.len(), 3, "{}", r.text);
+                assert_eq!(meta["code"], 400);
+                assert_eq!(meta["type"], "BadRequest");
+                let msg = meta["message"].as_str().unwrap();
+                assert!(msg.contains(name), "{msg}");
+                assert!(msg.contains("YYYY-MM-DDTHH:mm:ss±HH:MM"), "{msg}");
+                assert_eq!(r.body["data"], serde_json::json!({}));
+            }
+            for good in [
+                "2026-01-01T00:00:00%2B00:00",
+                "2026-01-01T08:00:00%2B08:00",
+                "2025-12-31T19%3A00%3A00-05%3A00",
+            ] {
+                let r = t.get(&format!("{path}?{name}={good}")).await;
+                assert_eq!(r.status, 200, "{name}={good}: {}", r.text);
+            }
+        }
+    }
+    // Shipping documents both `Z` and `+00:00`; Returns takes RFC 3339 too
+    for path in [
+        "/postmen/v3/labels?created_at_min=2026-01-01T00:00:00Z",
+        "/postmen/v3/labels?created_at_min=2026-01-01T00:00:00%2B00:00",
+        "/postmen/v3/pickups?created_at_max=2026-01-01T00:00:00.250Z",
+        "/returns/2025-07/returns?created_at_min=2026-01-01T00:00:00Z",
+        "/returns/2025-07/returns?created_at_min=2026-01-01T00:00:00.123456%2B08:00",
+    ] {
+        let r = t.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert!(
+            r.body["meta"]["code"] == 200 || r.body["meta"]["code"] == 20000,
+            "{path}: {}",
+            r.text
+        );
+    }
+}
+
+#[tokio::test]
 async fn commerce_store_header_and_order_id_rules() {
     let t = start_small().await;
     let orders = t.truth("orders").await;
@@ -274,7 +335,7 @@ async fn filters_and_retention() {
     );
     // updated_at window
     let umin = now - Duration::days(10);
-    let q = enc(&umin.to_rfc3339());
+    let q = tracking_ts(umin);
     let r = t
         .get(&format!(
             "/tracking/2025-07/trackings?limit=200&updated_at_min={q}"
@@ -295,8 +356,8 @@ async fn filters_and_retention() {
     let r = t
         .get(&format!(
             "/tracking/2025-07/trackings?limit=200&created_at_min={}&created_at_max={}",
-            enc(&lo.to_rfc3339()),
-            enc(&hi.to_rfc3339())
+            tracking_ts(lo),
+            tracking_ts(hi)
         ))
         .await;
     for x in r.body["data"]["trackings"].as_array().unwrap() {
