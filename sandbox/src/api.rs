@@ -281,6 +281,7 @@ async fn pipeline(
         now: st.now(),
         plan: &plan,
         faults: &st.faults,
+        max_limits: &st.max_limits,
     };
     let result = {
         let ds = st.data();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultSpec;
 use crate::products::Product;
+use crate::streams::StreamId;
 
 /// The API key the sandbox accepts when none is configured.
 pub const DEFAULT_API_KEY: &str = "sandbox-api-key-0123456789";
@@ -39,6 +40,11 @@ pub struct SandboxConfig {
     /// default, so retention windows matter; 120 puts every tracking inside the
     /// window the API serves, which large benchmarks want).
     pub history_days: u32,
+    /// Stream name → the largest `limit` its endpoint accepts, for the streams whose
+    /// maximum should be lower than the sandbox's (or, where AfterShip documents none —
+    /// stores and the Shipping lists — different). Streams not listed keep theirs.
+    /// See [`check_max_limit`].
+    pub max_limits: BTreeMap<String, u64>,
 }
 
 impl Default for SandboxConfig {
@@ -55,8 +61,46 @@ impl Default for SandboxConfig {
             counts: BTreeMap::new(),
             anchor: None,
             history_days: 400,
+            max_limits: BTreeMap::new(),
         }
     }
+}
+
+impl SandboxConfig {
+    /// Check what a struct literal can get wrong (the CLI checks the same as it
+    /// parses). [`crate::Sandbox::start`] refuses a configuration that fails this.
+    pub fn validate(&self) -> Result<(), String> {
+        self.max_limits_by_stream().map(|_| ())
+    }
+
+    /// `max_limits`, checked, by stream.
+    pub(crate) fn max_limits_by_stream(&self) -> Result<BTreeMap<StreamId, u64>, String> {
+        self.max_limits
+            .iter()
+            .map(|(k, &n)| check_max_limit(k, n).map(|s| (s, n)))
+            .collect()
+    }
+}
+
+/// Check one `max_limits` entry (`--max-limit STREAM=N`): the stream's endpoint takes
+/// `limit`, `N` ≥ 1, and where AfterShip documents the maximum, `N` does not exceed
+/// it (the sandbox never accepts a page size the docs refuse; only the undocumented
+/// stores and Shipping maxima may also be raised).
+pub fn check_max_limit(stream: &str, n: u64) -> Result<StreamId, String> {
+    let s = StreamId::parse(stream).ok_or_else(|| format!("unknown stream {stream:?}"))?;
+    let ps = s
+        .page_size()
+        .ok_or_else(|| format!("{stream} takes no `limit` parameter"))?;
+    if n == 0 {
+        return Err(format!("the maximum limit of {stream} must be at least 1"));
+    }
+    if ps.documented && n > ps.max {
+        return Err(format!(
+            "{stream}'s documented maximum limit is {}; a maximum of {n} would accept what AfterShip refuses",
+            ps.max
+        ));
+    }
+    Ok(s)
 }
 
 /// The part of the configuration that `/__sandbox/config` reads and changes at run time.
@@ -91,5 +135,43 @@ impl RuntimeSettings {
         if let Some(v) = update.faults {
             self.faults = v;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_limits_are_checked() {
+        assert_eq!(check_max_limit("trackings", 50), Ok(StreamId::Trackings));
+        assert_eq!(check_max_limit("trackings", 200), Ok(StreamId::Trackings));
+        assert!(
+            check_max_limit("trackings", 201).is_err(),
+            "documented maximum"
+        );
+        assert!(check_max_limit("query_claims", 21).is_err());
+        assert_eq!(check_max_limit("stores", 500), Ok(StreamId::Stores));
+        assert_eq!(
+            check_max_limit("shipping_labels", 250),
+            Ok(StreamId::ShippingLabels)
+        );
+        assert!(check_max_limit("nope", 5).is_err());
+        assert!(check_max_limit("orders", 0).is_err());
+        for whole in [
+            "couriers",
+            "item_tags",
+            "roles",
+            "shipping_couriers",
+            "locations",
+        ] {
+            assert!(check_max_limit(whole, 5).is_err(), "{whole}");
+        }
+        let cfg = SandboxConfig {
+            max_limits: [("trackings".to_string(), 0)].into_iter().collect(),
+            ..SandboxConfig::default()
+        };
+        assert!(cfg.validate().is_err());
+        assert!(SandboxConfig::default().validate().is_ok());
     }
 }

@@ -1,6 +1,8 @@
 //! One function per pagination style; each builds the page body by concatenating the
 //! records' pre-serialised bytes.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 
@@ -27,9 +29,31 @@ pub struct Req<'a> {
     pub now: DateTime<Utc>,
     pub plan: &'a Plan,
     pub faults: &'a FaultState,
+    /// Configured maxima of `limit` (`--max-limit`); other streams keep their own.
+    pub max_limits: &'a BTreeMap<StreamId, u64>,
 }
 
 type Out = Result<Vec<u8>, ApiError>;
+
+/// The page size of a paginated list: `limit` within 1 ..= the stream's maximum (its
+/// own, or the configured one), refused above it in the product's dialect, naming
+/// `limit`; when omitted, the documented default, or the maximum if that is lower.
+fn page_limit(req: &Req<'_>) -> Result<u64, ApiError> {
+    let ps = req.stream.page_size().unwrap_or(crate::streams::PageSize {
+        default: 1,
+        max: 1,
+        documented: false,
+    });
+    let max = req.max_limits.get(&req.stream).copied().unwrap_or(ps.max);
+    int_param(
+        req.params,
+        req.stream.product(),
+        "limit",
+        ps.default.min(max),
+        1,
+        Some(max),
+    )
+}
 
 /// `{"meta":M,"data":{PREFIX"key":[...]SUFFIX}}`
 fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &str) -> Vec<u8> {
@@ -181,7 +205,7 @@ fn next_token(
 pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
     let p = req.params;
     let prod = Product::Tracking;
-    let limit = int_param(p, prod, "limit", 100, 1, Some(200))? as usize;
+    let limit = page_limit(req)? as usize;
     let cursor = p.get("cursor").filter(|c| !c.is_empty());
     let ks = match cursor {
         Some(c) => Some(decode_keyset(c).ok_or_else(|| bad_token(prod, "cursor"))?),
@@ -271,9 +295,8 @@ enum PageInfo {
     Next,
 }
 
+/// A page-number API's rules besides `limit` (see [`StreamId::page_size`]).
 struct PageSpec {
-    default_limit: u64,
-    max_limit: u64,
     max_page: Option<u64>,
     info: PageInfo,
     /// Suffix after the pagination object (e.g. parameter_string); given page & limit.
@@ -292,14 +315,7 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
     let prod = req.stream.product();
     let p = req.params;
     let page = int_param(p, prod, "page", 1, 1, spec.max_page)?;
-    let limit = int_param(
-        p,
-        prod,
-        "limit",
-        spec.default_limit,
-        1,
-        Some(spec.max_limit),
-    )?;
+    let limit = page_limit(req)?;
     let total = matched.len() as u64;
     let start = (page - 1).saturating_mul(limit);
     let (rows, mut has_next, mut total_shown): (Vec<&Record>, bool, u64) = if start >= total {
@@ -363,8 +379,6 @@ pub fn returns(ds: &Dataset, req: &Req<'_>) -> Out {
         })
         .collect();
     let spec = PageSpec {
-        default_limit: 10,
-        max_limit: 50,
         max_page: Some(200),
         info: PageInfo::TotalAndNext,
         parameter_string: None,
@@ -405,8 +419,6 @@ pub fn protection(ds: &Dataset, req: &Req<'_>) -> Out {
         })
         .collect();
     let spec = PageSpec {
-        default_limit: 20,
-        max_limit: 20,
         max_page: Some(1000),
         info: PageInfo::Total,
         parameter_string: None,
@@ -415,8 +427,6 @@ pub fn protection(ds: &Dataset, req: &Req<'_>) -> Out {
 }
 
 const COMMERCE_PAGES: PageSpec = PageSpec {
-    default_limit: 10,
-    max_limit: 50,
     max_page: Some(200),
     info: PageInfo::Next,
     parameter_string: Some(commerce_ps),
@@ -583,8 +593,6 @@ pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
         .filter(|r| email.is_none_or(|e| r.str_field("account_email") == Some(e)))
         .collect();
     let spec = PageSpec {
-        default_limit: 100,
-        max_limit: 200,
         max_page: None,
         info: PageInfo::Total,
         parameter_string: Some(empty_ps),
@@ -608,7 +616,7 @@ pub fn roles(ds: &Dataset, req: &Req<'_>) -> Out {
 pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
     let p = req.params;
     let prod = Product::Shipping;
-    let limit = int_param(p, prod, "limit", 20, 1, Some(100))? as usize;
+    let limit = page_limit(req)? as usize;
     let token = p.get("next_token").filter(|c| !c.is_empty());
     let ks = match token {
         Some(c) => Some(decode_keyset(c).ok_or_else(|| bad_token(prod, "next_token"))?),

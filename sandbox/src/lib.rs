@@ -64,6 +64,8 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
     });
     let data = Dataset::generate(cfg.seed, cfg.records, &cfg.counts, anchor, cfg.history_days);
+    // checked by `Sandbox::start`
+    let max_limits = cfg.max_limits_by_stream().unwrap_or_default();
     Arc::new(AppState {
         api_key: cfg.api_key.clone(),
         seed: cfg.seed,
@@ -78,6 +80,7 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         limiter: RateLimiter::default(),
         faults: FaultState::new(cfg.seed),
         stats: Stats::default(),
+        max_limits,
     })
 }
 
@@ -98,6 +101,8 @@ fn router(state: Arc<AppState>) -> Router {
 impl Sandbox {
     /// Generate the data and start serving on `127.0.0.1:cfg.port` (0 = any free port).
     pub async fn start(cfg: SandboxConfig) -> io::Result<Sandbox> {
+        cfg.validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let port = cfg.port;
         // generating a large data set takes a while: keep it off the async workers
         let state = tokio::task::spawn_blocking(move || build_state(&cfg))

@@ -47,6 +47,10 @@ struct Cli {
     /// Days of history the generated data covers (creation times spread over them)
     #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=3650))]
     history_days: u32,
+    /// STREAM=N: the largest `limit` that stream's endpoint accepts (lower than the
+    /// sandbox's; stores and Shipping lists, undocumented, may also go higher); repeatable
+    #[arg(long = "max-limit", value_parser = parse_max_limit)]
+    max_limits: Vec<(String, u64)>,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -74,6 +78,15 @@ fn parse_count(s: &str) -> Result<(String, usize), String> {
     Ok((k.to_string(), n))
 }
 
+fn parse_max_limit(s: &str) -> Result<(String, u64), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not STREAM=N"))?;
+    let n: u64 = v.parse().map_err(|_| format!("bad limit {v:?}"))?;
+    aftership_sandbox::config::check_max_limit(k, n)?;
+    Ok((k.to_string(), n))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
@@ -89,6 +102,7 @@ async fn main() -> std::io::Result<()> {
         counts: cli.counts.into_iter().collect::<BTreeMap<_, _>>(),
         anchor: cli.anchor,
         history_days: cli.history_days,
+        max_limits: cli.max_limits.into_iter().collect(),
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -1,5 +1,6 @@
 //! Shared server state: data, clock, settings, limiter, faults, stats.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -10,6 +11,7 @@ use crate::data::Dataset;
 use crate::faults::FaultState;
 use crate::ratelimit::RateLimiter;
 use crate::stats::Stats;
+use crate::streams::StreamId;
 
 pub struct AppState {
     pub api_key: String,
@@ -21,6 +23,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub faults: FaultState,
     pub stats: Stats,
+    /// Largest accepted `limit` per stream, where configured (`--max-limit`).
+    pub max_limits: BTreeMap<StreamId, u64>,
 }
 
 impl AppState {

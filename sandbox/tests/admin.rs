@@ -221,6 +221,10 @@ fn cli_prints_base_url_first_and_serves() {
             "members",
             "--fault",
             "odd-record:0.5",
+            "--max-limit",
+            "shipping_labels=5",
+            "--max-limit",
+            "trackings=50",
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -247,8 +251,38 @@ fn cli_prints_base_url_first_and_serves() {
     assert!(body.contains("\"code\":403"));
     let cfg = raw_get(addr, "/__sandbox/config", None);
     assert!(cfg.contains("odd-record"));
+    let key = Some(aftership_sandbox::DEFAULT_API_KEY);
+    let v: Value = serde_json::from_str(&raw_get(addr, "/postmen/v3/labels?limit=6", key)).unwrap();
+    assert_eq!(v["meta"]["code"], 4104);
+    assert_eq!(v["meta"]["details"][0]["path"], "limit");
+    let v: Value = serde_json::from_str(&raw_get(addr, "/postmen/v3/labels", key)).unwrap();
+    assert_eq!(v["data"]["limit"], 5);
+    let v: Value =
+        serde_json::from_str(&raw_get(addr, "/tracking/2025-07/trackings?limit=51", key)).unwrap();
+    assert_eq!(v["meta"]["code"], 400);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn cli_refuses_bad_max_limits() {
+    for bad in [
+        "nope=5",
+        "trackings=0",
+        "trackings=201",
+        "couriers=5",
+        "trackings",
+        "trackings=x",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
+            .args(["--port", "0", "--records", "10", "--max-limit", bad])
+            .output()
+            .expect("run cli");
+        assert!(!out.status.success(), "--max-limit {bad} accepted");
+        assert!(out.stdout.is_empty(), "--max-limit {bad} started serving");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--max-limit"), "{bad}: {err}");
+    }
 }
 
 /// A plain HTTP/1.1 GET over std's TcpStream (no async runtime needed).

@@ -549,3 +549,172 @@ async fn rate_limits_and_headers() {
         assert!(!r.headers.contains_key("x-ratelimit-limit"));
     }
 }
+
+async fn get_in(t: &T, path: &str, store: Option<&str>) -> Resp {
+    match store {
+        Some(s) => t.get_store(path, s).await,
+        None => t.get(path).await,
+    }
+}
+
+#[tokio::test]
+async fn configured_max_limits_are_refused_in_each_dialect() {
+    let max: [(&str, u64); 10] = [
+        ("trackings", 40),
+        ("courier_connections", 7),
+        ("item_returns", 5),
+        ("query_claims", 6),
+        ("stores", 2),
+        ("orders", 4),
+        ("fulfillments", 1),
+        ("memberships", 9),
+        ("shipping_labels", 15),
+        ("shipper_accounts", 150),
+    ];
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        records: 400,
+        max_limits: max.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let o = t.truth("orders").await[0].clone();
+    let (sid, oid) = (o["store_id"].as_str().unwrap(), o["id"].as_str().unwrap());
+    let since = enc("2000-01-01T00:00:00+00:00");
+    // (stream, path, HTTP status, meta.code, where the page's records are)
+    let cases = [
+        (
+            "trackings",
+            "/tracking/2025-07/trackings?x=1".to_string(),
+            400,
+            400,
+            "trackings",
+        ),
+        (
+            "courier_connections",
+            "/tracking/2025-07/courier-connections?x=1".to_string(),
+            400,
+            400,
+            "courier_connections",
+        ),
+        (
+            "item_returns",
+            "/returns/2025-07/returns?x=1".to_string(),
+            422,
+            42200,
+            "returns",
+        ),
+        (
+            "query_claims",
+            "/admin/2022-01/claims?x=1".to_string(),
+            422,
+            42200,
+            "claims",
+        ),
+        (
+            "stores",
+            "/commerce/2025-07/stores?x=1".to_string(),
+            422,
+            42200,
+            "stores",
+        ),
+        (
+            "orders",
+            "/commerce/2025-07/orders?x=1".to_string(),
+            422,
+            42200,
+            "orders",
+        ),
+        (
+            "fulfillments",
+            format!("/commerce/2025-07/fulfillments?order_id={oid}"),
+            422,
+            42200,
+            "fulfillments",
+        ),
+        (
+            "memberships",
+            "/admin/2022-01/memberships?x=1".to_string(),
+            422,
+            422,
+            "memberships",
+        ),
+        (
+            "shipping_labels",
+            format!("/postmen/v3/labels?created_at_min={since}"),
+            200,
+            4104,
+            "labels",
+        ),
+        (
+            "shipper_accounts",
+            "/postmen/v3/shipper-accounts?x=1".to_string(),
+            200,
+            4104,
+            "shipper_accounts",
+        ),
+    ];
+    for (stream, path, status, code, key) in cases {
+        let m = max.iter().find(|(s, _)| *s == stream).unwrap().1;
+        let store = (path.starts_with("/commerce")
+            && !path.starts_with("/commerce/2025-07/stores"))
+        .then_some(sid);
+        // above the maximum: refused in the product's dialect, naming `limit`
+        let r = get_in(&t, &format!("{path}&limit={}", m + 1), store).await;
+        assert_eq!(r.status, status, "{stream}: {}", r.text);
+        assert_eq!(r.body["meta"]["code"], code, "{stream}: {}", r.text);
+        match stream {
+            "trackings" | "courier_connections" => {
+                assert_eq!(r.body["meta"]["type"], "BadRequest");
+                let msg = r.body["meta"]["message"].as_str().unwrap();
+                assert!(msg.contains("`limit`"), "{msg}");
+                assert!(msg.contains(&m.to_string()), "{msg}");
+            }
+            "shipping_labels" | "shipper_accounts" => {
+                assert_eq!(r.body["meta"]["details"][0]["path"], "limit");
+                assert!(r.body["meta"]["details"][0]["info"].is_string());
+                assert_eq!(r.body["meta"]["details"].as_array().unwrap().len(), 1);
+            }
+            _ => {
+                let typ = r.body["meta"]["type"].as_str().unwrap();
+                assert_eq!(typ, "UnprocessableEntity");
+                let errs = r.body["meta"]["errors"].as_array().unwrap();
+                assert_eq!(errs.len(), 1, "{}", r.text);
+                assert_eq!(errs[0]["path"], "limit");
+                assert!(errs[0]["info"].as_str().unwrap().contains(&m.to_string()));
+            }
+        }
+        // at the maximum: served
+        let r = get_in(&t, &format!("{path}&limit={m}"), store).await;
+        assert_eq!(r.status, 200, "{stream}: {}", r.text);
+        let n = r.body["data"][key].as_array().unwrap().len() as u64;
+        assert!(n <= m, "{stream}");
+        // omitted: the documented default, or the maximum if that is lower
+        let default = aftership_sandbox::StreamId::parse(stream)
+            .unwrap()
+            .page_size()
+            .unwrap()
+            .default;
+        let want = default.min(m);
+        let r = get_in(&t, &path, store).await;
+        assert_eq!(r.status, 200, "{stream}: {}", r.text);
+        let n = r.body["data"][key].as_array().unwrap().len() as u64;
+        let echoed = r.body["data"]["pagination"]["limit"]
+            .as_u64()
+            .or(r.body["data"]["limit"].as_u64());
+        if let Some(l) = echoed {
+            assert_eq!(l, want, "{stream}: {}", r.text);
+        }
+        assert!(n <= want, "{stream}");
+        if stream != "fulfillments" && stream != "shipper_accounts" {
+            assert_eq!(n, want, "{stream}: enough records for a full page");
+        }
+    }
+    // streams not listed keep their maxima; a raised undocumented maximum is accepted
+    let r = t.get("/admin/2022-01/coverages?limit=21").await;
+    assert_eq!(r.status, 422);
+    let r = t.get("/postmen/v3/rates?limit=100").await;
+    assert_eq!(r.body["meta"]["code"], 200);
+    let r = t.get("/postmen/v3/shipper-accounts?limit=150").await;
+    assert_eq!(r.body["meta"]["code"], 200, "{}", r.text);
+}
