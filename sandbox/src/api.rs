@@ -282,6 +282,7 @@ async fn pipeline(
         plan: &plan,
         faults: &st.faults,
         max_limits: &st.max_limits,
+        fulfillments_order_id_only: settings.fulfillments_order_id_only,
     };
     let result = {
         let ds = st.data();

@@ -45,6 +45,10 @@ pub struct SandboxConfig {
     /// stores and the Shipping lists — different). Streams not listed keep theirs.
     /// See [`check_max_limit`].
     pub max_limits: BTreeMap<String, u64>,
+    /// Fulfillments refuse any query parameter besides `order_id` or `ids[]` (`page`
+    /// and `limit` included), the strict reading of "All other parameters should be
+    /// omitted" (fact sheet §8). Changeable at run time.
+    pub fulfillments_order_id_only: bool,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +66,7 @@ impl Default for SandboxConfig {
             anchor: None,
             history_days: 400,
             max_limits: BTreeMap::new(),
+            fulfillments_order_id_only: false,
         }
     }
 }
@@ -110,6 +115,8 @@ pub struct RuntimeSettings {
     pub latency_ms: u64,
     pub deny: Vec<Product>,
     pub faults: Vec<FaultSpec>,
+    #[serde(default)]
+    pub fulfillments_order_id_only: bool,
 }
 
 /// A partial update of [`RuntimeSettings`] (every field optional).
@@ -119,6 +126,7 @@ pub struct RuntimeUpdate {
     pub latency_ms: Option<u64>,
     pub deny: Option<Vec<Product>>,
     pub faults: Option<Vec<FaultSpec>>,
+    pub fulfillments_order_id_only: Option<bool>,
 }
 
 impl RuntimeSettings {
@@ -134,6 +142,9 @@ impl RuntimeSettings {
         }
         if let Some(v) = update.faults {
             self.faults = v;
+        }
+        if let Some(v) = update.fulfillments_order_id_only {
+            self.fulfillments_order_id_only = v;
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Req<'a> {
     pub faults: &'a FaultState,
     /// Configured maxima of `limit` (`--max-limit`); other streams keep their own.
     pub max_limits: &'a BTreeMap<StreamId, u64>,
+    /// Fulfillments answer 400 to any parameter besides `order_id` / `ids[]`.
+    pub fulfillments_order_id_only: bool,
 }
 
 type Out = Result<Vec<u8>, ApiError>;
@@ -571,6 +573,9 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                 }
                 _ => {}
             }
+            if req.fulfillments_order_id_only {
+                only_order_id_or_ids(p)?;
+            }
             ds.records(req.stream)
                 .iter()
                 .filter(in_store)
@@ -582,6 +587,30 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
         }
     };
     paged(req, &COMMERCE_PAGES, matched)
+}
+
+/// "Include only one of `order_id` or `ids[]`. All other parameters should be
+/// omitted" (fulfillments), read strictly: every other parameter, once per name, is
+/// an error.
+fn only_order_id_or_ids(p: &Params) -> Result<(), ApiError> {
+    let mut extra: Vec<&str> = Vec::new();
+    for (k, _) in &p.0 {
+        if k != "order_id" && k != "ids[]" && !extra.contains(&k.as_str()) {
+            extra.push(k);
+        }
+    }
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let errors: Vec<(&str, String)> = extra
+        .into_iter()
+        .map(|k| (k, "must be omitted".to_string()))
+        .collect();
+    Err(Product::Commerce.error(
+        ErrKind::BadRequest,
+        "Include only one of order_id or ids[]. All other parameters should be omitted.",
+        &errors,
+    ))
 }
 
 /// Members `GET /memberships`: limit default 100, max 200.

@@ -74,6 +74,7 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
             latency_ms: cfg.latency_ms,
             deny: cfg.deny.clone(),
             faults: cfg.faults.clone(),
+            fulfillments_order_id_only: cfg.fulfillments_order_id_only,
         }),
         data: RwLock::new(data),
         offset_secs: AtomicI64::new(0),

@@ -51,6 +51,9 @@ struct Cli {
     /// sandbox's; stores and Shipping lists, undocumented, may also go higher); repeatable
     #[arg(long = "max-limit", value_parser = parse_max_limit)]
     max_limits: Vec<(String, u64)>,
+    /// Fulfillments refuse every query parameter besides order_id or ids[] (page and limit too)
+    #[arg(long)]
+    fulfillments_order_id_only: bool,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -103,6 +106,7 @@ async fn main() -> std::io::Result<()> {
         anchor: cli.anchor,
         history_days: cli.history_days,
         max_limits: cli.max_limits.into_iter().collect(),
+        fulfillments_order_id_only: cli.fulfillments_order_id_only,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -718,3 +718,94 @@ async fn configured_max_limits_are_refused_in_each_dialect() {
     let r = t.get("/postmen/v3/shipper-accounts?limit=150").await;
     assert_eq!(r.body["meta"]["code"], 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn fulfillments_order_id_only_refuses_other_parameters() {
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        records: 200,
+        fulfillments_order_id_only: true,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let ful = t.truth("fulfillments").await;
+    let f = ful[0].clone();
+    let (sid, oid, fid) = (
+        f["store_id"].as_str().unwrap(),
+        f["order_id"].as_str().unwrap(),
+        f["id"].as_str().unwrap(),
+    );
+    let base = "/commerce/2025-07/fulfillments";
+    for (q, paths) in [
+        (format!("order_id={oid}&page=1"), vec!["page"]),
+        (format!("limit=10&order_id={oid}"), vec!["limit"]),
+        (
+            format!("order_id={oid}&limit=10&page=1&foo=bar&page=2"),
+            vec!["limit", "page", "foo"],
+        ),
+        (format!("ids%5B%5D={fid}&limit=5"), vec!["limit"]),
+        (format!("order_id={oid}&sort="), vec!["sort"]),
+    ] {
+        let r = t.get_store(&format!("{base}?{q}"), sid).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.text);
+        let meta = &r.body["meta"];
+        assert_eq!(meta["code"], 40000, "{q}");
+        assert_eq!(meta["type"], "BadRequest");
+        assert_eq!(
+            meta["message"],
+            "Include only one of order_id or ids[]. All other parameters should be omitted."
+        );
+        let want: Vec<Value> = paths
+            .iter()
+            .map(|p| serde_json::json!({"path": p, "info": "must be omitted"}))
+            .collect();
+        assert_eq!(meta["errors"], Value::Array(want), "{q}");
+        assert_eq!(r.body["data"], serde_json::json!({}));
+    }
+    // order_id alone: the first page at the documented default limit
+    let r = t.get_store(&format!("{base}?order_id={oid}"), sid).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let pg = &r.body["data"]["pagination"];
+    assert_eq!(
+        pg,
+        &serde_json::json!({"page": 1, "limit": 10, "has_next_page": false})
+    );
+    let got: Vec<&str> = r.body["data"]["fulfillments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = ful
+        .iter()
+        .filter(|x| x["order_id"] == oid && x["store_id"] == sid)
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    let r = t.get_store(&format!("{base}?ids%5B%5D={fid}"), sid).await;
+    assert_eq!(r.status, 200);
+    // the other rules still come first
+    let r = t.get_store(&format!("{base}?page=1"), sid).await;
+    assert_eq!(r.body["meta"]["code"], 40001);
+    // switched at run time, shown by GET /__sandbox/config
+    let cfg = t.get_h("/__sandbox/config", &[]).await.body;
+    assert_eq!(cfg["fulfillments_order_id_only"], true);
+    t.config(serde_json::json!({"fulfillments_order_id_only": false}))
+        .await;
+    let r = t
+        .get_store(&format!("{base}?order_id={oid}&page=1&limit=50"), sid)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    t.config(serde_json::json!({"rate_limit": false})).await;
+    let cfg = t.get_h("/__sandbox/config", &[]).await.body;
+    assert_eq!(
+        cfg["fulfillments_order_id_only"], false,
+        "absent key: unchanged"
+    );
+    t.config(serde_json::json!({"fulfillments_order_id_only": true}))
+        .await;
+    let r = t
+        .get_store(&format!("{base}?order_id={oid}&page=1"), sid)
+        .await;
+    assert_eq!(r.status, 400);
+}
