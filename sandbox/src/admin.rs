@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::RuntimeUpdate;
+use crate::data::{Amount, Change};
 use crate::handlers::{
     RETURNS_RETENTION_DAYS, TRACKING_RETENTION_DAYS, location_results, location_search,
 };
@@ -59,18 +59,16 @@ pub async fn advance(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     {
         return bad("fractions must be finite and >= 0".to_string());
     }
-    let secs = i64::try_from(b.seconds)
-        .unwrap_or(i64::MAX / 4)
-        .min(100 * 365 * 86_400);
-    st.offset_secs.fetch_add(secs, Ordering::SeqCst);
-    let now = st.now();
-    let (updated, inserted) = st
-        .data_mut()
-        .advance(now, b.update_fraction, b.insert_fraction);
+    let change = Change {
+        update: Amount::Fraction(b.update_fraction),
+        insert: Amount::Fraction(b.insert_fraction),
+        fulfillments_leave_orders: st.settings().fulfillments_leave_orders,
+    };
+    let (now, changed) = st.advance(b.seconds, &change, false);
     Json(AdvanceResult {
         now: now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        updated,
-        inserted,
+        updated: changed.updated,
+        inserted: changed.inserted,
     })
     .into_response()
 }
@@ -84,9 +82,10 @@ pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Re
     let Some(stream) = StreamId::parse(name) else {
         return bad(format!("unknown stream {name:?}"));
     };
+    // the clock is read under the data lock: a live-write burst moves both at once
+    let ds = st.data();
     let now = st.now();
     let now_s = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let ds = st.data();
     let records: Vec<Value> = if stream == StreamId::Locations {
         match location_search(&params, st.seed, ds.locations_per_search) {
             Ok(s) => location_results(&s)
@@ -138,6 +137,16 @@ pub async fn stats_reset(State(st): State<Arc<AppState>>) -> Response {
     Json(json!({"ok": true})).into_response()
 }
 
+/// `{"bursts", "updated": {stream: n}, "inserted": {stream: n}}` of the live writes.
+pub async fn writes(State(st): State<Arc<AppState>>) -> Response {
+    Json(st.writes()).into_response()
+}
+
+pub async fn writes_reset(State(st): State<Arc<AppState>>) -> Response {
+    st.reset_writes();
+    Json(json!({"ok": true})).into_response()
+}
+
 pub async fn get_config(State(st): State<Arc<AppState>>) -> Response {
     Json(st.settings()).into_response()
 }
@@ -147,6 +156,11 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
         Ok(u) => u,
         Err(e) => return bad(e),
     };
+    if let Some(Some(lw)) = &update.live_writes
+        && let Err(e) = lw.check()
+    {
+        return bad(e);
+    }
     if let Some(faults) = &update.faults {
         for f in faults {
             let s = format!("{}:{}", f.kind, f.rate);
@@ -161,9 +175,13 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
             Err(p) => p.into_inner(),
         };
         let faults_changed = update.faults.is_some();
+        let live_changed = update.live_writes.is_some();
         g.apply(update);
         if faults_changed {
             st.faults.restart_count();
+        }
+        if live_changed {
+            st.restart_live_count();
         }
         g.clone()
     };

@@ -49,6 +49,63 @@ pub struct SandboxConfig {
     /// and `limit` included), the strict reading of "All other parameters should be
     /// omitted" (fact sheet §8). Changeable at run time.
     pub fulfillments_order_id_only: bool,
+    /// Writes while clients read: a burst of changes after every `every` answered API
+    /// requests. Changeable at run time.
+    pub live_writes: Option<LiveWrites>,
+    /// Fulfillment updates and inserts (by `/__sandbox/advance` and live writes) leave
+    /// their order alone instead of moving its `updated_at` (fact sheet §8 does not say
+    /// which AfterShip does). Changeable at run time.
+    pub fulfillments_leave_orders: bool,
+}
+
+/// Live writes: after every `every` answered API requests (any status; admin
+/// requests do not count) the sandbox advances its clock by `seconds`, marks `updates`
+/// distinct random records updated in every stream with `updated_at` (at most all of
+/// them) and inserts `inserts` new records into every stream that grows, all at once:
+/// a request sees the data wholly before or wholly after a burst.
+/// `"5:30:2:1".parse()` reads the CLI form `EVERY:SECONDS:UPDATES:INSERTS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveWrites {
+    pub every: u64,
+    pub seconds: u64,
+    pub updates: usize,
+    pub inserts: usize,
+}
+
+impl LiveWrites {
+    /// `every` must be at least 1.
+    pub fn check(&self) -> Result<(), String> {
+        if self.every == 0 {
+            return Err("live_writes.every must be at least 1".to_string());
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for LiveWrites {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let [every, seconds, updates, inserts] = parts.as_slice() else {
+            return Err(format!("{s:?} is not EVERY:SECONDS:UPDATES:INSERTS"));
+        };
+        let num = |name: &str, v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("bad {name} {v:?} in {s:?} (EVERY:SECONDS:UPDATES:INSERTS)"))
+        };
+        let count = |name: &str, v: &str| {
+            num(name, v).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
+        };
+        let lw = LiveWrites {
+            every: num("EVERY", every)?,
+            seconds: num("SECONDS", seconds)?,
+            updates: count("UPDATES", updates)?,
+            inserts: count("INSERTS", inserts)?,
+        };
+        lw.check()?;
+        Ok(lw)
+    }
 }
 
 impl Default for SandboxConfig {
@@ -67,6 +124,8 @@ impl Default for SandboxConfig {
             history_days: 400,
             max_limits: BTreeMap::new(),
             fulfillments_order_id_only: false,
+            live_writes: None,
+            fulfillments_leave_orders: false,
         }
     }
 }
@@ -75,6 +134,9 @@ impl SandboxConfig {
     /// Check what a struct literal can get wrong (the CLI checks the same as it
     /// parses). [`crate::Sandbox::start`] refuses a configuration that fails this.
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(lw) = &self.live_writes {
+            lw.check()?;
+        }
         self.max_limits_by_stream().map(|_| ())
     }
 
@@ -117,6 +179,11 @@ pub struct RuntimeSettings {
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub fulfillments_order_id_only: bool,
+    #[serde(default)]
+    pub fulfillments_leave_orders: bool,
+    /// `null` when off.
+    #[serde(default)]
+    pub live_writes: Option<LiveWrites>,
 }
 
 /// A partial update of [`RuntimeSettings`] (every field optional).
@@ -127,6 +194,20 @@ pub struct RuntimeUpdate {
     pub deny: Option<Vec<Product>>,
     pub faults: Option<Vec<FaultSpec>>,
     pub fulfillments_order_id_only: Option<bool>,
+    pub fulfillments_leave_orders: Option<bool>,
+    /// Absent: unchanged; `null`: off; an object: on (the request count restarts).
+    #[serde(default, deserialize_with = "present")]
+    pub live_writes: Option<Option<LiveWrites>>,
+}
+
+/// A key that is present (even as `null`) reads as `Some`; an absent one stays `None`
+/// through `#[serde(default)]`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl RuntimeSettings {
@@ -145,6 +226,12 @@ impl RuntimeSettings {
         }
         if let Some(v) = update.fulfillments_order_id_only {
             self.fulfillments_order_id_only = v;
+        }
+        if let Some(v) = update.fulfillments_leave_orders {
+            self.fulfillments_leave_orders = v;
+        }
+        if let Some(v) = update.live_writes {
+            self.live_writes = v;
         }
     }
 }
@@ -184,5 +271,62 @@ mod tests {
         };
         assert!(cfg.validate().is_err());
         assert!(SandboxConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn live_writes_parse_and_check() {
+        let lw: LiveWrites = "5:30:2:1".parse().unwrap();
+        assert_eq!(
+            lw,
+            LiveWrites {
+                every: 5,
+                seconds: 30,
+                updates: 2,
+                inserts: 1
+            }
+        );
+        for bad in [
+            "0:30:2:1",
+            "5:30:2",
+            "5:30:2:1:0",
+            "a:30:2:1",
+            "5:-1:2:1",
+            "",
+        ] {
+            assert!(bad.parse::<LiveWrites>().is_err(), "{bad}");
+        }
+        let cfg = SandboxConfig {
+            live_writes: Some(LiveWrites { every: 0, ..lw }),
+            ..SandboxConfig::default()
+        };
+        assert!(cfg.validate().is_err());
+    }
+
+    #[test]
+    fn runtime_update_tells_null_from_absent() {
+        let mut s = RuntimeSettings {
+            rate_limit: true,
+            latency_ms: 0,
+            deny: Vec::new(),
+            faults: Vec::new(),
+            fulfillments_order_id_only: false,
+            fulfillments_leave_orders: false,
+            live_writes: None,
+        };
+        let on: RuntimeUpdate = serde_json::from_str(
+            r#"{"live_writes": {"every": 5, "seconds": 30, "updates": 2, "inserts": 1}}"#,
+        )
+        .unwrap();
+        assert!(on.live_writes.is_some());
+        s.apply(on);
+        assert_eq!(s.live_writes.map(|l| l.every), Some(5));
+        let absent: RuntimeUpdate = serde_json::from_str(r#"{"rate_limit": false}"#).unwrap();
+        assert!(absent.live_writes.is_none());
+        s.apply(absent);
+        assert!(s.live_writes.is_some(), "an absent key leaves it as is");
+        let off: RuntimeUpdate = serde_json::from_str(r#"{"live_writes": null}"#).unwrap();
+        assert_eq!(off.live_writes, Some(None));
+        s.apply(off);
+        assert_eq!(s.live_writes, None);
     }
 }

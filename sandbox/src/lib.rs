@@ -40,7 +40,7 @@ use axum::routing::{get, post};
 use chrono::{DurationRound, TimeDelta, Utc};
 use tokio::sync::oneshot;
 
-pub use config::{DEFAULT_API_KEY, RuntimeSettings, SandboxConfig};
+pub use config::{DEFAULT_API_KEY, LiveWrites, RuntimeSettings, SandboxConfig};
 pub use faults::{FaultKind, FaultSpec};
 pub use products::Product;
 pub use streams::StreamId;
@@ -75,6 +75,8 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
             deny: cfg.deny.clone(),
             faults: cfg.faults.clone(),
             fulfillments_order_id_only: cfg.fulfillments_order_id_only,
+            fulfillments_leave_orders: cfg.fulfillments_leave_orders,
+            live_writes: cfg.live_writes,
         }),
         data: RwLock::new(data),
         offset_secs: AtomicI64::new(0),
@@ -82,6 +84,7 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         faults: FaultState::new(cfg.seed),
         stats: Stats::default(),
         max_limits,
+        live: Default::default(),
     })
 }
 
@@ -91,6 +94,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/__sandbox/truth", get(admin::truth))
         .route("/__sandbox/stats", get(admin::stats))
         .route("/__sandbox/stats/reset", post(admin::stats_reset))
+        .route("/__sandbox/writes", get(admin::writes))
+        .route("/__sandbox/writes/reset", post(admin::writes_reset))
         .route(
             "/__sandbox/config",
             get(admin::get_config).post(admin::set_config),

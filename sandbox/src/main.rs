@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use aftership_sandbox::{DEFAULT_API_KEY, FaultSpec, Product, Sandbox, SandboxConfig, StreamId};
+use aftership_sandbox::{
+    DEFAULT_API_KEY, FaultSpec, LiveWrites, Product, Sandbox, SandboxConfig, StreamId,
+};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
@@ -54,6 +56,14 @@ struct Cli {
     /// Fulfillments refuse every query parameter besides order_id or ids[] (page and limit too)
     #[arg(long)]
     fulfillments_order_id_only: bool,
+    /// EVERY:SECONDS:UPDATES:INSERTS: after every EVERY answered API requests, advance the
+    /// clock SECONDS, update UPDATES records per stream with updated_at, insert INSERTS per
+    /// growing stream (e.g. 5:30:2:1)
+    #[arg(long, value_parser = parse_live_writes)]
+    live_writes: Option<LiveWrites>,
+    /// Fulfillment updates and inserts do not move their order's updated_at
+    #[arg(long)]
+    fulfillments_leave_orders: bool,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -79,6 +89,10 @@ fn parse_count(s: &str) -> Result<(String, usize), String> {
     }
     let n: usize = v.parse().map_err(|_| format!("bad count {v:?}"))?;
     Ok((k.to_string(), n))
+}
+
+fn parse_live_writes(s: &str) -> Result<LiveWrites, String> {
+    s.parse()
 }
 
 fn parse_max_limit(s: &str) -> Result<(String, u64), String> {
@@ -107,6 +121,8 @@ async fn main() -> std::io::Result<()> {
         history_days: cli.history_days,
         max_limits: cli.max_limits.into_iter().collect(),
         fulfillments_order_id_only: cli.fulfillments_order_id_only,
+        live_writes: cli.live_writes,
+        fulfillments_leave_orders: cli.fulfillments_leave_orders,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -264,6 +264,66 @@ fn cli_prints_base_url_first_and_serves() {
     let _ = child.wait();
 }
 
+/// Start the CLI with `args`, return (child, address).
+fn spawn_cli(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn cli");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().trim_start_matches("http://").to_string();
+    (child, addr)
+}
+
+#[test]
+fn cli_modes_show_in_config() {
+    let (mut child, addr) = spawn_cli(&[
+        "--records",
+        "100",
+        "--no-rate-limit",
+        "--live-writes",
+        "5:30:2:1",
+        "--fulfillments-leave-orders",
+        "--fulfillments-order-id-only",
+    ]);
+    let cfg: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/config", None)).unwrap();
+    assert_eq!(
+        cfg["live_writes"],
+        json!({"every": 5, "seconds": 30, "updates": 2, "inserts": 1})
+    );
+    assert_eq!(cfg["fulfillments_leave_orders"], true);
+    assert_eq!(cfg["fulfillments_order_id_only"], true);
+    for _ in 0..5 {
+        raw_get(&addr, "/admin/2022-01/roles", None);
+    }
+    let w: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/writes", None)).unwrap();
+    assert_eq!(w["bursts"], 1);
+    assert_eq!(w["updated"]["trackings"], 2);
+    assert_eq!(w["inserted"]["trackings"], 1);
+    let _ = child.kill();
+    let _ = child.wait();
+    // off by default
+    let (mut child, addr) = spawn_cli(&["--records", "100"]);
+    let cfg: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/config", None)).unwrap();
+    assert_eq!(cfg["live_writes"], Value::Null);
+    assert_eq!(cfg["fulfillments_leave_orders"], false);
+    assert_eq!(cfg["fulfillments_order_id_only"], false);
+    let _ = child.kill();
+    let _ = child.wait();
+    for bad in ["0:30:2:1", "5:30:2", "5:x:2:1"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
+            .args(["--records", "10", "--live-writes", bad])
+            .output()
+            .expect("run cli");
+        assert!(!out.status.success(), "--live-writes {bad} accepted");
+        assert!(out.stdout.is_empty());
+    }
+}
+
 #[test]
 fn cli_refuses_bad_max_limits() {
     for bad in [
