@@ -289,6 +289,7 @@ async fn pipeline(
             faults: &st.faults,
             max_limits: &st.max_limits,
             fulfillments_order_id_only: settings.fulfillments_order_id_only,
+            exact_probe: st.exact_probe,
         };
         handlers::dispatch(&ds, &req, st.seed)
     };

@@ -56,6 +56,10 @@ pub struct SandboxConfig {
     /// their order alone instead of moving its `updated_at` (fact sheet §8 does not say
     /// which AfterShip does). Changeable at run time.
     pub fulfillments_leave_orders: bool,
+    /// Every served record of every stream starts with a `"probe"` member of exact
+    /// bytes (unsorted keys, a 23-digit integer, a long decimal, escapes); see
+    /// `/__sandbox/served`. What filters and truth read is unchanged.
+    pub exact_probe: bool,
 }
 
 /// Live writes: after every `every` answered API requests (any status; admin
@@ -126,6 +130,7 @@ impl Default for SandboxConfig {
             fulfillments_order_id_only: false,
             live_writes: None,
             fulfillments_leave_orders: false,
+            exact_probe: false,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Req<'a> {
     pub max_limits: &'a BTreeMap<StreamId, u64>,
     /// Fulfillments answer 400 to any parameter besides `order_id` / `ids[]`.
     pub fulfillments_order_id_only: bool,
+    /// Splice [`PROBE`] into every served record (`--exact-probe`).
+    pub exact_probe: bool,
 }
 
 type Out = Result<Vec<u8>, ApiError>;
@@ -81,21 +83,46 @@ fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &
     b
 }
 
+/// The member `--exact-probe` puts first into every served record: keys out of
+/// order, an integer beyond 64 bits, a decimal beyond f64 and escapes (`\u00e9`, `\/`,
+/// a surrogate pair, `\"`, `\\`, `\t`), so a test can see whether a client passes
+/// the bytes through unchanged.
+pub const PROBE: &str = r#""probe":{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827,"e":"caf\u00e9 \/ \ud83d\ude00 \"q\" \\ \t"}"#;
+
+/// The one place a record's served bytes are built from its stored JSON (pages,
+/// locations and `/__sandbox/served`): Tracking 2026-07 renames the checkpoint field
+/// `zip` to `postal_code` (Tracking 2026-01), and with `--exact-probe` the probe is
+/// spliced in as the first member. Filters and truth read the stored JSON.
+pub fn served_bytes(json: &Bytes, stream: StreamId, version: &str, probe: bool) -> Bytes {
+    let json = if stream == StreamId::Trackings && version == "2026-07" {
+        rename_zip(json)
+    } else {
+        json.clone()
+    };
+    if !probe {
+        return json;
+    }
+    let Some(rest) = json.strip_prefix(b"{") else {
+        return json;
+    };
+    let mut out = Vec::with_capacity(json.len() + PROBE.len() + 1);
+    out.push(b'{');
+    out.extend_from_slice(PROBE.as_bytes());
+    if rest.first() != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
 /// The page's bytes, with one odd record when that fault fired.
 fn page_bytes(page: &[&Record], req: &Req<'_>) -> Vec<Bytes> {
-    let mut out: Vec<Bytes> = if req.stream == StreamId::Trackings && req.version == "2026-07" {
-        // Tracking 2026-01 renamed the checkpoint field `zip` to `postal_code`.
-        page.iter().map(|r| rename_zip(&r.json)).collect()
-    } else {
-        page.iter().map(|r| r.json.clone()).collect()
-    };
+    let serve = |json: &Bytes| served_bytes(json, req.stream, req.version, req.exact_probe);
+    let mut out: Vec<Bytes> = page.iter().map(|r| serve(&r.json)).collect();
     if req.plan.odd_record && !out.is_empty() {
         let i = req.faults.pick(out.len());
         let odd = odd_version(&page[i].value());
-        out[i] = Bytes::from(serde_json::to_vec(&odd).unwrap_or_default());
-        if req.stream == StreamId::Trackings && req.version == "2026-07" {
-            out[i] = rename_zip(&out[i]);
-        }
+        out[i] = serve(&Bytes::from(serde_json::to_vec(&odd).unwrap_or_default()));
     }
     out
 }
@@ -787,13 +814,21 @@ pub fn location_results(s: &LocationSearch) -> Vec<serde_json::Value> {
     records::locations(s.seed, &s.slug, &s.country, &s.city, s.count, &s.unit)
 }
 
+/// The served bytes of a location search's results.
+pub fn location_bytes(s: &LocationSearch, version: &str, probe: bool) -> Vec<Bytes> {
+    location_results(s)
+        .into_iter()
+        .map(|v| {
+            let json = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+            served_bytes(&json, StreamId::Locations, version, probe)
+        })
+        .collect()
+}
+
 /// Shipping `GET /locations`.
 pub fn locations(ds: &Dataset, req: &Req<'_>, seed: u64) -> Out {
     let search = location_search(req.params, seed, ds.locations_per_search)?;
-    let recs: Vec<Bytes> = location_results(&search)
-        .into_iter()
-        .map(|v| Bytes::from(serde_json::to_vec(&v).unwrap_or_default()))
-        .collect();
+    let recs = location_bytes(&search, req.version, req.exact_probe);
     Ok(assemble(Product::Shipping, "", "locations", &recs, ""))
 }
 

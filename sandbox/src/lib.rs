@@ -85,6 +85,7 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         stats: Stats::default(),
         max_limits,
         live: Default::default(),
+        exact_probe: cfg.exact_probe,
     })
 }
 
@@ -94,6 +95,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/__sandbox/truth", get(admin::truth))
         .route("/__sandbox/stats", get(admin::stats))
         .route("/__sandbox/stats/reset", post(admin::stats_reset))
+        .route("/__sandbox/served", get(admin::served))
         .route("/__sandbox/writes", get(admin::writes))
         .route("/__sandbox/writes/reset", post(admin::writes_reset))
         .route(

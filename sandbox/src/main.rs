@@ -64,6 +64,9 @@ struct Cli {
     /// Fulfillment updates and inserts do not move their order's updated_at
     #[arg(long)]
     fulfillments_leave_orders: bool,
+    /// Splice an exact-bytes "probe" member first into every served record
+    #[arg(long)]
+    exact_probe: bool,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -123,6 +126,7 @@ async fn main() -> std::io::Result<()> {
         fulfillments_order_id_only: cli.fulfillments_order_id_only,
         live_writes: cli.live_writes,
         fulfillments_leave_orders: cli.fulfillments_leave_orders,
+        exact_probe: cli.exact_probe,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Largest accepted `limit` per stream, where configured (`--max-limit`).
     pub max_limits: BTreeMap<StreamId, u64>,
     pub live: Mutex<LiveState>,
+    /// Splice the probe into every served record (`--exact-probe`).
+    pub exact_probe: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -289,6 +289,7 @@ fn cli_modes_show_in_config() {
         "5:30:2:1",
         "--fulfillments-leave-orders",
         "--fulfillments-order-id-only",
+        "--exact-probe",
     ]);
     let cfg: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/config", None)).unwrap();
     assert_eq!(
@@ -297,7 +298,16 @@ fn cli_modes_show_in_config() {
     );
     assert_eq!(cfg["fulfillments_leave_orders"], true);
     assert_eq!(cfg["fulfillments_order_id_only"], true);
-    for _ in 0..5 {
+    let roles = raw_get(
+        &addr,
+        "/admin/2022-01/roles",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
+    assert!(
+        roles.contains(r#""roles":[{"probe":{"z":98765432109876543210987,"#),
+        "{roles}"
+    );
+    for _ in 0..4 {
         raw_get(&addr, "/admin/2022-01/roles", None);
     }
     let w: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/writes", None)).unwrap();
@@ -308,6 +318,12 @@ fn cli_modes_show_in_config() {
     let _ = child.wait();
     // off by default
     let (mut child, addr) = spawn_cli(&["--records", "100"]);
+    let roles = raw_get(
+        &addr,
+        "/admin/2022-01/roles",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
+    assert!(!roles.contains("probe"));
     let cfg: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/config", None)).unwrap();
     assert_eq!(cfg["live_writes"], Value::Null);
     assert_eq!(cfg["fulfillments_leave_orders"], false);
