@@ -153,45 +153,15 @@ fn bad_token(product: Product, name: &str) -> ApiError {
     invalid(product, name, format!("{name} is invalid or expired"))
 }
 
-/// Keyset walk over newest-first records: returns (total, page, more).
-fn keyset_walk<'d>(
-    records: &'d [Record],
-    ks: Option<&Keyset>,
-    limit: usize,
-    keep: impl Fn(&Record) -> bool,
-) -> (usize, Vec<&'d Record>, bool) {
-    let mut total = 0;
-    let mut page = Vec::with_capacity(limit.min(records.len()));
-    let mut more = false;
-    for r in records {
-        if !keep(r) {
-            continue;
-        }
-        total += 1;
-        if let Some(k) = ks {
-            let c = r.created.unwrap_or(DateTime::<Utc>::MIN_UTC);
-            if (c, r.key.as_str()) >= (k.created_at, k.id.as_str()) {
-                continue;
-            }
-        }
-        if page.len() < limit {
-            page.push(r);
-        } else {
-            more = true;
-        }
-    }
-    (total, page, more)
-}
-
-/// The same walk when the only filter is a created_at window: binary searches on the
-/// newest-first order, so a page costs O(log n + limit) instead of a full scan.
-fn window_walk<'d>(
-    records: &'d [Record],
+/// The range of newest-first `records` created in `[lo, hi]`, and where in it the
+/// page after keyset `ks` starts. One rule for both walks: a record without
+/// `created_at` counts as created at the earliest instant.
+fn window_range(
+    records: &[Record],
     lo: DateTime<Utc>,
     hi: DateTime<Utc>,
     ks: Option<&Keyset>,
-    limit: usize,
-) -> (usize, Vec<&'d Record>, bool) {
+) -> (usize, usize, usize) {
     let created = |r: &Record| r.created.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let start = records.partition_point(|r| created(r) > hi);
     let end = records.partition_point(|r| created(r) >= lo).max(start);
@@ -201,6 +171,43 @@ fn window_walk<'d>(
             .clamp(start, end),
         None => start,
     };
+    (start, from, end)
+}
+
+/// Keyset walk over the newest-first records created in `[lo, hi]` that `keep`
+/// accepts: returns (total, page, more). A scan of the window.
+fn keyset_walk<'d>(
+    records: &'d [Record],
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    ks: Option<&Keyset>,
+    limit: usize,
+    keep: impl Fn(&Record) -> bool,
+) -> (usize, Vec<&'d Record>, bool) {
+    let (start, from, end) = window_range(records, lo, hi, ks);
+    let total = records[start..from].iter().filter(|r| keep(r)).count();
+    let mut page = Vec::with_capacity(limit.min(end - from));
+    let mut rest = 0;
+    for r in records[from..end].iter().filter(|r| keep(r)) {
+        if page.len() < limit {
+            page.push(r);
+        } else {
+            rest += 1;
+        }
+    }
+    (total + page.len() + rest, page, rest > 0)
+}
+
+/// The same walk when the only filter is the created_at window: binary searches on
+/// the newest-first order, so a page costs O(log n + limit) instead of a scan.
+fn window_walk<'d>(
+    records: &'d [Record],
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    ks: Option<&Keyset>,
+    limit: usize,
+) -> (usize, Vec<&'d Record>, bool) {
+    let (start, from, end) = window_range(records, lo, hi, ks);
     let to = (from + limit).min(end);
     (end - start, records[from..to].iter().collect(), to < end)
 }
@@ -249,30 +256,28 @@ pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
         let slugs = p.all("slug");
         let tags = p.all("tag");
         let recs = ds.records(req.stream);
+        // nothing created after now, whatever created_at_max says
+        let (lo, hi) = (cmin, cmax.min(req.now));
         if umin.is_none() && umax.is_none() && slugs.is_empty() && tags.is_empty() {
-            window_walk(recs, cmin, cmax.min(req.now), ks.as_ref(), limit)
+            window_walk(recs, lo, hi, ks.as_ref(), limit)
         } else {
-            keyset_walk(recs, ks.as_ref(), limit, |r| {
-                let (Some(c), Some(u)) = (r.created, r.updated) else {
-                    return false;
-                };
+            keyset_walk(recs, lo, hi, ks.as_ref(), limit, |r| {
                 let any = |xs: &[String], f: &str| {
                     xs.is_empty() || r.str_field(f).is_some_and(|s| xs.iter().any(|x| x == s))
                 };
-                c >= cmin
-                    && c <= cmax
-                    && umin.is_none_or(|m| u >= m)
-                    && umax.is_none_or(|m| u <= m)
+                umin.is_none_or(|m| r.updated.is_some_and(|u| u >= m))
+                    && umax.is_none_or(|m| r.updated.is_some_and(|u| u <= m))
                     && any(&slugs, "slug")
                     && any(&tags, "tag")
             })
         }
     } else {
         let recs = ds.records(req.stream);
+        let (lo, hi) = (DateTime::<Utc>::MIN_UTC, req.now);
         match p.get("courier_slug").filter(|s| !s.is_empty()) {
-            None => window_walk(recs, DateTime::<Utc>::MIN_UTC, req.now, ks.as_ref(), limit),
-            Some(slug) => keyset_walk(recs, ks.as_ref(), limit, |r| {
-                r.created.is_some_and(|c| c <= req.now) && r.str_field("courier_slug") == Some(slug)
+            None => window_walk(recs, lo, hi, ks.as_ref(), limit),
+            Some(slug) => keyset_walk(recs, lo, hi, ks.as_ref(), limit, |r| {
+                r.str_field("courier_slug") == Some(slug)
             }),
         }
     };
@@ -687,15 +692,13 @@ pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
         (Some((cmin, cmax)), None)
     };
     let recs = ds.records(req.stream);
+    let (lo, hi) = window.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
+    let hi = hi.min(req.now);
     let (_, page, more) = if status.is_none() && slug.is_none() {
-        let (lo, hi) = window.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
-        window_walk(recs, lo, hi.min(req.now), ks.as_ref(), limit)
+        window_walk(recs, lo, hi, ks.as_ref(), limit)
     } else {
-        keyset_walk(recs, ks.as_ref(), limit, |r| {
-            let Some(c) = r.created else { return false };
-            c <= req.now
-                && window.is_none_or(|(lo, hi)| c >= lo && c <= hi)
-                && status.is_none_or(|s| r.str_field("status") == Some(s))
+        keyset_walk(recs, lo, hi, ks.as_ref(), limit, |r| {
+            status.is_none_or(|s| r.str_field("status") == Some(s))
                 && slug.is_none_or(|s| r.str_field("slug") == Some(s))
         })
     };
