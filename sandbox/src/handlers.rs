@@ -84,9 +84,9 @@ fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &
 }
 
 /// The member `--exact-probe` puts first into every served record: keys out of
-/// order, an integer beyond 64 bits, a decimal beyond f64 and escapes (`\u00e9`, `\/`,
-/// a surrogate pair, `\"`, `\\`, `\t`), so a test can see whether a client passes
-/// the bytes through unchanged.
+/// order, an integer beyond 64 bits, a decimal an f64 round trip shortens to 0.1, and
+/// escapes (`\u00e9`, `\/`, a surrogate pair, `\"`, `\\`, `\t`), so a test can see
+/// whether a client passes the bytes through unchanged.
 pub const PROBE: &str = r#""probe":{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827,"e":"caf\u00e9 \/ \ud83d\ude00 \"q\" \\ \t"}"#;
 
 /// The one place a record's served bytes are built from its stored JSON (pages,
