@@ -1,21 +1,24 @@
-//! The `/__sandbox/` admin API (no auth): clock, truth, stats, runtime config.
+//! The `/__sandbox/` admin API (no auth): clock, truth, served bytes, stats, live
+//! writes, runtime config.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use chrono::{Duration, SecondsFormat};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::RuntimeUpdate;
+use crate::data::{Amount, Change};
+use crate::data::{Dataset, Record};
 use crate::handlers::{
-    RETURNS_RETENTION_DAYS, TRACKING_RETENTION_DAYS, location_results, location_search,
+    RETURNS_RETENTION_DAYS, TRACKING_RETENTION_DAYS, location_bytes, location_results,
+    location_search, served_bytes,
 };
 use crate::params::Params;
 use crate::state::AppState;
@@ -59,34 +62,57 @@ pub async fn advance(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     {
         return bad("fractions must be finite and >= 0".to_string());
     }
-    let secs = i64::try_from(b.seconds)
-        .unwrap_or(i64::MAX / 4)
-        .min(100 * 365 * 86_400);
-    st.offset_secs.fetch_add(secs, Ordering::SeqCst);
-    let now = st.now();
-    let (updated, inserted) = st
-        .data_mut()
-        .advance(now, b.update_fraction, b.insert_fraction);
+    let change = Change {
+        update: Amount::Fraction(b.update_fraction),
+        insert: Amount::Fraction(b.insert_fraction),
+        fulfillments_leave_orders: st.settings().fulfillments_leave_orders,
+    };
+    let (now, changed) = st.advance(b.seconds, &change, false);
     Json(AdvanceResult {
         now: now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        updated,
-        inserted,
+        updated: changed.updated,
+        inserted: changed.inserted,
     })
     .into_response()
+}
+
+/// The stream named by `?stream=`.
+fn stream_param(params: &Params) -> Result<StreamId, String> {
+    let name = params
+        .get("stream")
+        .ok_or("query parameter `stream` is required")?;
+    StreamId::parse(name).ok_or_else(|| format!("unknown stream {name:?}"))
+}
+
+/// The records a client that reads everything it can is served at `now`, in the
+/// API's order: retention applied (trackings 120 days, returns 365), nothing created
+/// after now; Shipping lists as with an explicit `created_at_min` far in the past.
+fn visible(ds: &Dataset, stream: StreamId, now: DateTime<Utc>) -> Vec<&Record> {
+    let floor = match stream {
+        StreamId::Trackings => Some(now - Duration::days(TRACKING_RETENTION_DAYS)),
+        StreamId::ItemReturns => Some(now - Duration::days(RETURNS_RETENTION_DAYS)),
+        _ => None,
+    };
+    ds.records(stream)
+        .iter()
+        .filter(|r| match r.created {
+            Some(c) => c <= now && floor.is_none_or(|f| c >= f),
+            None => true,
+        })
+        .collect()
 }
 
 /// What a client that reads everything it can is served right now.
 pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
     let params = Params::parse(q.as_deref());
-    let Some(name) = params.get("stream") else {
-        return bad("query parameter `stream` is required".to_string());
+    let stream = match stream_param(&params) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
     };
-    let Some(stream) = StreamId::parse(name) else {
-        return bad(format!("unknown stream {name:?}"));
-    };
+    // the clock is read under the data lock: a live-write burst moves both at once
+    let ds = st.data();
     let now = st.now();
     let now_s = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let ds = st.data();
     let records: Vec<Value> = if stream == StreamId::Locations {
         match location_search(&params, st.seed, ds.locations_per_search) {
             Ok(s) => location_results(&s)
@@ -96,17 +122,8 @@ pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Re
             Err(e) => return bad(e.body),
         }
     } else {
-        let floor = match stream {
-            StreamId::Trackings => Some(now - Duration::days(TRACKING_RETENTION_DAYS)),
-            StreamId::ItemReturns => Some(now - Duration::days(RETURNS_RETENTION_DAYS)),
-            _ => None,
-        };
-        ds.records(stream)
-            .iter()
-            .filter(|r| match r.created {
-                Some(c) => c <= now && floor.is_none_or(|f| c >= f),
-                None => true,
-            })
+        visible(&ds, stream, now)
+            .into_iter()
             .map(|r| {
                 let mut o = json!({
                     "id": r.key,
@@ -129,12 +146,52 @@ pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Re
     Json(json!({"stream": stream.name(), "now": now_s, "records": records})).into_response()
 }
 
+/// The exact text of every record truth lists, in truth's order, as a GET of the
+/// 2025-07 path (or the product's only version) serves it now, without faults.
+pub async fn served(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let stream = match stream_param(&params) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    // served_bytes tells only 2026-07 apart; the other versions serve the same bytes
+    const VERSION: &str = "2025-07";
+    let ds = st.data();
+    let now = st.now();
+    let texts: Vec<Bytes> = if stream == StreamId::Locations {
+        match location_search(&params, st.seed, ds.locations_per_search) {
+            Ok(s) => location_bytes(&s, VERSION, st.exact_probe),
+            Err(e) => return bad(e.body),
+        }
+    } else {
+        visible(&ds, stream, now)
+            .into_iter()
+            .map(|r| served_bytes(&r.json, stream, VERSION, st.exact_probe))
+            .collect()
+    };
+    let records: Vec<Value> = texts
+        .iter()
+        .map(|b| Value::String(String::from_utf8_lossy(b).into_owned()))
+        .collect();
+    Json(json!({"stream": stream.name(), "records": records})).into_response()
+}
+
 pub async fn stats(State(st): State<Arc<AppState>>) -> Response {
     Json(st.stats.view()).into_response()
 }
 
 pub async fn stats_reset(State(st): State<Arc<AppState>>) -> Response {
     st.stats.reset();
+    Json(json!({"ok": true})).into_response()
+}
+
+/// `{"bursts", "updated": {stream: n}, "inserted": {stream: n}}` of the live writes.
+pub async fn writes(State(st): State<Arc<AppState>>) -> Response {
+    Json(st.writes()).into_response()
+}
+
+pub async fn writes_reset(State(st): State<Arc<AppState>>) -> Response {
+    st.reset_writes();
     Json(json!({"ok": true})).into_response()
 }
 
@@ -147,6 +204,11 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
         Ok(u) => u,
         Err(e) => return bad(e),
     };
+    if let Some(Some(lw)) = &update.live_writes
+        && let Err(e) = lw.check()
+    {
+        return bad(e);
+    }
     if let Some(faults) = &update.faults {
         for f in faults {
             let s = format!("{}:{}", f.kind, f.rate);
@@ -161,9 +223,13 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
             Err(p) => p.into_inner(),
         };
         let faults_changed = update.faults.is_some();
+        let live_changed = update.live_writes.is_some();
         g.apply(update);
         if faults_changed {
             st.faults.restart_count();
+        }
+        if live_changed {
+            st.restart_live_count();
         }
         g.clone()
     };

@@ -149,6 +149,9 @@ pub async fn handle(
     let path = uri.path().to_string();
     let resp = pipeline(&st, &method, &uri, &headers).await;
     st.stats.record(&path, resp.status().as_u16());
+    // Live writes: the every-th answer is built; the burst runs before it is sent, so
+    // the next request sees the data after it.
+    st.answered();
     resp
 }
 
@@ -273,17 +276,21 @@ async fn pipeline(
         return error_response(e, &ok_headers);
     };
     let store_header = headers.get("as-store-id").and_then(|v| v.to_str().ok());
-    let req = Req {
-        stream,
-        version,
-        params: &params,
-        store_header,
-        now: st.now(),
-        plan: &plan,
-        faults: &st.faults,
-    };
     let result = {
+        // the clock is read under the data lock: a live-write burst moves both at once
         let ds = st.data();
+        let req = Req {
+            stream,
+            version,
+            params: &params,
+            store_header,
+            now: st.now(),
+            plan: &plan,
+            faults: &st.faults,
+            max_limits: &st.max_limits,
+            fulfillments_order_id_only: settings.fulfillments_order_id_only,
+            exact_probe: st.exact_probe,
+        };
         handlers::dispatch(&ds, &req, st.seed)
     };
     match result {

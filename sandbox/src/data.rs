@@ -1,7 +1,7 @@
 //! The in-memory data set: records per stream, each with its JSON pre-serialised once
 //! (and again on mutation), kept in the API's default order.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
@@ -104,6 +104,67 @@ impl Record {
             (self.created, &self.key)
         }
     }
+}
+
+/// How many records of each stream a change touches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    /// `ceil(fraction × count)`, count = all the stream's records (`/__sandbox/advance`).
+    Fraction(f64),
+    /// A number of records (live writes).
+    Count(usize),
+}
+
+impl Amount {
+    /// Whether the change touches anything at all.
+    fn is_some(self) -> bool {
+        match self {
+            Amount::Fraction(f) => f > 0.0,
+            Amount::Count(n) => n > 0,
+        }
+    }
+
+    /// How many records of a stream of `count` records (updates cap it at `count`).
+    fn of(self, count: usize) -> usize {
+        match self {
+            Amount::Fraction(f) => (f.max(0.0) * count as f64).ceil() as usize,
+            Amount::Count(n) => n,
+        }
+    }
+}
+
+/// One change of the data set ([`Dataset::advance`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    /// Records marked updated per stream with `updated_at`.
+    pub update: Amount,
+    /// Records inserted per stream that grows.
+    pub insert: Amount,
+    /// Fulfillment updates and inserts do not touch their order.
+    pub fulfillments_leave_orders: bool,
+}
+
+/// What a change did: records updated and inserted per stream name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changed {
+    pub updated: BTreeMap<String, usize>,
+    pub inserted: BTreeMap<String, usize>,
+}
+
+/// `k` distinct positions in `0..count`, in the order a partial Fisher-Yates shuffle
+/// of `0..count` puts them first, with the same draws, in O(k) memory: only the
+/// displaced entries are kept.
+fn sample_distinct(rng: &mut Rng, count: usize, k: usize) -> Vec<usize> {
+    let mut moved: HashMap<usize, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(k.min(count));
+    for i in 0..k.min(count) {
+        let j = rng.usize(i..count);
+        let at_i = moved.get(&i).copied().unwrap_or(i);
+        let at_j = moved.get(&j).copied().unwrap_or(j);
+        moved.insert(j, at_i);
+        out.push(at_j);
+    }
+    out
 }
 
 /// All records of all streams.
@@ -355,53 +416,46 @@ impl Dataset {
         &self.streams[s.index()]
     }
 
-    /// Mark `ceil(update_fraction * count)` records of every stream with `updated_at`
-    /// updated, and insert `ceil(insert_fraction * count)` new ones into every stream
-    /// that grows. Returns (updated, inserted) counts per stream name.
-    pub fn advance(
-        &mut self,
-        now: DateTime<Utc>,
-        update_fraction: f64,
-        insert_fraction: f64,
-    ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
-        let mut updated = BTreeMap::new();
-        let mut inserted = BTreeMap::new();
+    /// Apply one change at `now`: in every stream with `updated_at`, mark
+    /// `change.update` distinct seeded-random records updated (a visible field changes,
+    /// `updated_at` = now); into every stream that grows, insert `change.insert` new
+    /// records created now (orders/products into existing stores, fulfillments into
+    /// existing orders). Unless `fulfillments_leave_orders`, a changed or new
+    /// fulfillment also moves its order (a new `updated_at`, the fulfillment status
+    /// rotated). Returns how many records were updated and inserted per stream name;
+    /// orders moved by their fulfillments are not counted as updated.
+    pub fn advance(&mut self, now: DateTime<Utc>, change: &Change) -> Changed {
+        let mut out = Changed::default();
         // Orders whose fulfillments change: a new or changed fulfillment changes the
         // order's fulfillment status, so the order's updated_at moves too.
         let mut touched_orders: Vec<(Option<String>, String)> = Vec::new();
-        let uf = update_fraction.clamp(0.0, 1.0);
-        let inf = insert_fraction.max(0.0);
+        let moves_orders =
+            |s: StreamId| s == StreamId::Fulfillments && !change.fulfillments_leave_orders;
         for s in StreamId::ALL {
             let count = self.streams[s.index()].len();
-            if s.has_updated_at() && uf > 0.0 && count > 0 {
-                let k = ((uf * count as f64).ceil() as usize).min(count);
-                // choose k distinct positions (partial Fisher-Yates)
-                let mut pos: Vec<usize> = (0..count).collect();
-                for i in 0..k {
-                    let j = self.rng.usize(i..count);
-                    pos.swap(i, j);
-                }
-                for &p in &pos[..k] {
+            if s.has_updated_at() && change.update.is_some() && count > 0 {
+                let k = change.update.of(count).min(count);
+                for p in sample_distinct(&mut self.rng, count, k) {
                     let rec = &mut self.streams[s.index()][p];
                     let mut v = rec.value();
                     records::mutate(s, &mut v, now, &mut self.rng);
                     rec.updated = Some(now);
                     rec.set_value(&v);
-                    if s == StreamId::Fulfillments
+                    if moves_orders(s)
                         && let Some(order) = rec.order_id.clone()
                     {
                         touched_orders.push((rec.store_id.clone(), order));
                     }
                 }
-                updated.insert(s.name().to_string(), k);
+                out.updated.insert(s.name().to_string(), k);
             }
-            if s.can_grow() && inf > 0.0 {
-                let k = (inf * count as f64).ceil() as usize;
+            if s.can_grow() && change.insert.is_some() {
+                let k = change.insert.of(count);
                 let mut done = 0;
                 for _ in 0..k {
                     if self.insert_one(s, now) {
                         done += 1;
-                        if s == StreamId::Fulfillments
+                        if moves_orders(s)
                             && let Some(rec) = self.streams[s.index()].last()
                             && let Some(order) = rec.order_id.clone()
                         {
@@ -410,7 +464,7 @@ impl Dataset {
                     }
                 }
                 self.sort(s);
-                inserted.insert(s.name().to_string(), done);
+                out.inserted.insert(s.name().to_string(), done);
             }
         }
         for (store, order) in touched_orders {
@@ -430,7 +484,7 @@ impl Dataset {
             .iter()
             .map(|r| r.key.clone())
             .collect();
-        (updated, inserted)
+        out
     }
 
     fn insert_one(&mut self, s: StreamId, now: DateTime<Utc>) -> bool {
@@ -460,5 +514,38 @@ impl Dataset {
         self.streams[s.index()].push(rec);
         self.next_idx[s.index()] = idx + 1;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_distinct_is_the_partial_shuffle() {
+        for (count, k) in [(1, 1), (10, 3), (10, 10), (1000, 17), (5, 0)] {
+            let mut a = Rng::with_seed(9);
+            let mut b = Rng::with_seed(9);
+            let mut pos: Vec<usize> = (0..count).collect();
+            for i in 0..k {
+                let j = a.usize(i..count);
+                pos.swap(i, j);
+            }
+            let got = sample_distinct(&mut b, count, k);
+            assert_eq!(got, pos[..k].to_vec());
+            assert_eq!(a.u64(..), b.u64(..), "same draws");
+        }
+        let mut r = Rng::with_seed(1);
+        assert_eq!(sample_distinct(&mut r, 3, 10).len(), 3);
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(Amount::Fraction(0.1).of(1000), 100);
+        assert_eq!(Amount::Fraction(0.001).of(10), 1);
+        assert_eq!(Amount::Count(7).of(3), 7);
+        assert!(!Amount::Fraction(0.0).is_some());
+        assert!(!Amount::Count(0).is_some());
+        assert!(Amount::Count(1).is_some());
     }
 }

@@ -1,6 +1,8 @@
 //! One function per pagination style; each builds the page body by concatenating the
 //! records' pre-serialised bytes.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 
@@ -27,9 +29,35 @@ pub struct Req<'a> {
     pub now: DateTime<Utc>,
     pub plan: &'a Plan,
     pub faults: &'a FaultState,
+    /// Configured maxima of `limit` (`--max-limit`); other streams keep their own.
+    pub max_limits: &'a BTreeMap<StreamId, u64>,
+    /// Fulfillments answer 400 to any parameter besides `order_id` / `ids[]`.
+    pub fulfillments_order_id_only: bool,
+    /// Splice [`PROBE`] into every served record (`--exact-probe`).
+    pub exact_probe: bool,
 }
 
 type Out = Result<Vec<u8>, ApiError>;
+
+/// The page size of a paginated list: `limit` within 1 ..= the stream's maximum (its
+/// own, or the configured one), refused above it in the product's dialect, naming
+/// `limit`; when omitted, the documented default, or the maximum if that is lower.
+fn page_limit(req: &Req<'_>) -> Result<u64, ApiError> {
+    let ps = req.stream.page_size().unwrap_or(crate::streams::PageSize {
+        default: 1,
+        max: 1,
+        documented: false,
+    });
+    let max = req.max_limits.get(&req.stream).copied().unwrap_or(ps.max);
+    int_param(
+        req.params,
+        req.stream.product(),
+        "limit",
+        ps.default.min(max),
+        1,
+        Some(max),
+    )
+}
 
 /// `{"meta":M,"data":{PREFIX"key":[...]SUFFIX}}`
 fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &str) -> Vec<u8> {
@@ -55,21 +83,46 @@ fn assemble(product: Product, prefix: &str, key: &str, recs: &[Bytes], suffix: &
     b
 }
 
+/// The member `--exact-probe` puts first into every served record: keys out of
+/// order, an integer beyond 64 bits, a decimal an f64 round trip shortens to 0.1, and
+/// escapes (`\u00e9`, `\/`, a surrogate pair, `\"`, `\\`, `\t`), so a test can see
+/// whether a client passes the bytes through unchanged.
+pub const PROBE: &str = r#""probe":{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827,"e":"caf\u00e9 \/ \ud83d\ude00 \"q\" \\ \t"}"#;
+
+/// The one place a record's served bytes are built from its stored JSON (pages,
+/// locations and `/__sandbox/served`): Tracking 2026-07 renames the checkpoint field
+/// `zip` to `postal_code` (Tracking 2026-01), and with `--exact-probe` the probe is
+/// spliced in as the first member. Filters and truth read the stored JSON.
+pub fn served_bytes(json: &Bytes, stream: StreamId, version: &str, probe: bool) -> Bytes {
+    let json = if stream == StreamId::Trackings && version == "2026-07" {
+        rename_zip(json)
+    } else {
+        json.clone()
+    };
+    if !probe {
+        return json;
+    }
+    let Some(rest) = json.strip_prefix(b"{") else {
+        return json;
+    };
+    let mut out = Vec::with_capacity(json.len() + PROBE.len() + 1);
+    out.push(b'{');
+    out.extend_from_slice(PROBE.as_bytes());
+    if rest.first() != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
 /// The page's bytes, with one odd record when that fault fired.
 fn page_bytes(page: &[&Record], req: &Req<'_>) -> Vec<Bytes> {
-    let mut out: Vec<Bytes> = if req.stream == StreamId::Trackings && req.version == "2026-07" {
-        // Tracking 2026-01 renamed the checkpoint field `zip` to `postal_code`.
-        page.iter().map(|r| rename_zip(&r.json)).collect()
-    } else {
-        page.iter().map(|r| r.json.clone()).collect()
-    };
+    let serve = |json: &Bytes| served_bytes(json, req.stream, req.version, req.exact_probe);
+    let mut out: Vec<Bytes> = page.iter().map(|r| serve(&r.json)).collect();
     if req.plan.odd_record && !out.is_empty() {
         let i = req.faults.pick(out.len());
         let odd = odd_version(&page[i].value());
-        out[i] = Bytes::from(serde_json::to_vec(&odd).unwrap_or_default());
-        if req.stream == StreamId::Trackings && req.version == "2026-07" {
-            out[i] = rename_zip(&out[i]);
-        }
+        out[i] = serve(&Bytes::from(serde_json::to_vec(&odd).unwrap_or_default()));
     }
     out
 }
@@ -100,45 +153,15 @@ fn bad_token(product: Product, name: &str) -> ApiError {
     invalid(product, name, format!("{name} is invalid or expired"))
 }
 
-/// Keyset walk over newest-first records: returns (total, page, more).
-fn keyset_walk<'d>(
-    records: &'d [Record],
-    ks: Option<&Keyset>,
-    limit: usize,
-    keep: impl Fn(&Record) -> bool,
-) -> (usize, Vec<&'d Record>, bool) {
-    let mut total = 0;
-    let mut page = Vec::with_capacity(limit.min(records.len()));
-    let mut more = false;
-    for r in records {
-        if !keep(r) {
-            continue;
-        }
-        total += 1;
-        if let Some(k) = ks {
-            let c = r.created.unwrap_or(DateTime::<Utc>::MIN_UTC);
-            if (c, r.key.as_str()) >= (k.created_at, k.id.as_str()) {
-                continue;
-            }
-        }
-        if page.len() < limit {
-            page.push(r);
-        } else {
-            more = true;
-        }
-    }
-    (total, page, more)
-}
-
-/// The same walk when the only filter is a created_at window: binary searches on the
-/// newest-first order, so a page costs O(log n + limit) instead of a full scan.
-fn window_walk<'d>(
-    records: &'d [Record],
+/// The range of newest-first `records` created in `[lo, hi]`, and where in it the
+/// page after keyset `ks` starts. One rule for both walks: a record without
+/// `created_at` counts as created at the earliest instant.
+fn window_range(
+    records: &[Record],
     lo: DateTime<Utc>,
     hi: DateTime<Utc>,
     ks: Option<&Keyset>,
-    limit: usize,
-) -> (usize, Vec<&'d Record>, bool) {
+) -> (usize, usize, usize) {
     let created = |r: &Record| r.created.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let start = records.partition_point(|r| created(r) > hi);
     let end = records.partition_point(|r| created(r) >= lo).max(start);
@@ -148,6 +171,43 @@ fn window_walk<'d>(
             .clamp(start, end),
         None => start,
     };
+    (start, from, end)
+}
+
+/// Keyset walk over the newest-first records created in `[lo, hi]` that `keep`
+/// accepts: returns (total, page, more). A scan of the window.
+fn keyset_walk<'d>(
+    records: &'d [Record],
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    ks: Option<&Keyset>,
+    limit: usize,
+    keep: impl Fn(&Record) -> bool,
+) -> (usize, Vec<&'d Record>, bool) {
+    let (start, from, end) = window_range(records, lo, hi, ks);
+    let total = records[start..from].iter().filter(|r| keep(r)).count();
+    let mut page = Vec::with_capacity(limit.min(end - from));
+    let mut rest = 0;
+    for r in records[from..end].iter().filter(|r| keep(r)) {
+        if page.len() < limit {
+            page.push(r);
+        } else {
+            rest += 1;
+        }
+    }
+    (total + page.len() + rest, page, rest > 0)
+}
+
+/// The same walk when the only filter is the created_at window: binary searches on
+/// the newest-first order, so a page costs O(log n + limit) instead of a scan.
+fn window_walk<'d>(
+    records: &'d [Record],
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    ks: Option<&Keyset>,
+    limit: usize,
+) -> (usize, Vec<&'d Record>, bool) {
+    let (start, from, end) = window_range(records, lo, hi, ks);
     let to = (from + limit).min(end);
     (end - start, records[from..to].iter().collect(), to < end)
 }
@@ -181,7 +241,7 @@ fn next_token(
 pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
     let p = req.params;
     let prod = Product::Tracking;
-    let limit = int_param(p, prod, "limit", 100, 1, Some(200))? as usize;
+    let limit = page_limit(req)? as usize;
     let cursor = p.get("cursor").filter(|c| !c.is_empty());
     let ks = match cursor {
         Some(c) => Some(decode_keyset(c).ok_or_else(|| bad_token(prod, "cursor"))?),
@@ -196,30 +256,28 @@ pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
         let slugs = p.all("slug");
         let tags = p.all("tag");
         let recs = ds.records(req.stream);
+        // nothing created after now, whatever created_at_max says
+        let (lo, hi) = (cmin, cmax.min(req.now));
         if umin.is_none() && umax.is_none() && slugs.is_empty() && tags.is_empty() {
-            window_walk(recs, cmin, cmax.min(req.now), ks.as_ref(), limit)
+            window_walk(recs, lo, hi, ks.as_ref(), limit)
         } else {
-            keyset_walk(recs, ks.as_ref(), limit, |r| {
-                let (Some(c), Some(u)) = (r.created, r.updated) else {
-                    return false;
-                };
+            keyset_walk(recs, lo, hi, ks.as_ref(), limit, |r| {
                 let any = |xs: &[String], f: &str| {
                     xs.is_empty() || r.str_field(f).is_some_and(|s| xs.iter().any(|x| x == s))
                 };
-                c >= cmin
-                    && c <= cmax
-                    && umin.is_none_or(|m| u >= m)
-                    && umax.is_none_or(|m| u <= m)
+                umin.is_none_or(|m| r.updated.is_some_and(|u| u >= m))
+                    && umax.is_none_or(|m| r.updated.is_some_and(|u| u <= m))
                     && any(&slugs, "slug")
                     && any(&tags, "tag")
             })
         }
     } else {
         let recs = ds.records(req.stream);
+        let (lo, hi) = (DateTime::<Utc>::MIN_UTC, req.now);
         match p.get("courier_slug").filter(|s| !s.is_empty()) {
-            None => window_walk(recs, DateTime::<Utc>::MIN_UTC, req.now, ks.as_ref(), limit),
-            Some(slug) => keyset_walk(recs, ks.as_ref(), limit, |r| {
-                r.created.is_some_and(|c| c <= req.now) && r.str_field("courier_slug") == Some(slug)
+            None => window_walk(recs, lo, hi, ks.as_ref(), limit),
+            Some(slug) => keyset_walk(recs, lo, hi, ks.as_ref(), limit, |r| {
+                r.str_field("courier_slug") == Some(slug)
             }),
         }
     };
@@ -271,9 +329,8 @@ enum PageInfo {
     Next,
 }
 
+/// A page-number API's rules besides `limit` (see [`StreamId::page_size`]).
 struct PageSpec {
-    default_limit: u64,
-    max_limit: u64,
     max_page: Option<u64>,
     info: PageInfo,
     /// Suffix after the pagination object (e.g. parameter_string); given page & limit.
@@ -292,14 +349,7 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
     let prod = req.stream.product();
     let p = req.params;
     let page = int_param(p, prod, "page", 1, 1, spec.max_page)?;
-    let limit = int_param(
-        p,
-        prod,
-        "limit",
-        spec.default_limit,
-        1,
-        Some(spec.max_limit),
-    )?;
+    let limit = page_limit(req)?;
     let total = matched.len() as u64;
     let start = (page - 1).saturating_mul(limit);
     let (rows, mut has_next, mut total_shown): (Vec<&Record>, bool, u64) = if start >= total {
@@ -363,8 +413,6 @@ pub fn returns(ds: &Dataset, req: &Req<'_>) -> Out {
         })
         .collect();
     let spec = PageSpec {
-        default_limit: 10,
-        max_limit: 50,
         max_page: Some(200),
         info: PageInfo::TotalAndNext,
         parameter_string: None,
@@ -405,8 +453,6 @@ pub fn protection(ds: &Dataset, req: &Req<'_>) -> Out {
         })
         .collect();
     let spec = PageSpec {
-        default_limit: 20,
-        max_limit: 20,
         max_page: Some(1000),
         info: PageInfo::Total,
         parameter_string: None,
@@ -415,8 +461,6 @@ pub fn protection(ds: &Dataset, req: &Req<'_>) -> Out {
 }
 
 const COMMERCE_PAGES: PageSpec = PageSpec {
-    default_limit: 10,
-    max_limit: 50,
     max_page: Some(200),
     info: PageInfo::Next,
     parameter_string: Some(commerce_ps),
@@ -561,6 +605,9 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
                 }
                 _ => {}
             }
+            if req.fulfillments_order_id_only {
+                only_order_id_or_ids(p)?;
+            }
             ds.records(req.stream)
                 .iter()
                 .filter(in_store)
@@ -574,6 +621,30 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
     paged(req, &COMMERCE_PAGES, matched)
 }
 
+/// "Include only one of `order_id` or `ids[]`. All other parameters should be
+/// omitted" (fulfillments), read strictly: every other parameter, once per name, is
+/// an error.
+fn only_order_id_or_ids(p: &Params) -> Result<(), ApiError> {
+    let mut extra: Vec<&str> = Vec::new();
+    for (k, _) in &p.0 {
+        if k != "order_id" && k != "ids[]" && !extra.contains(&k.as_str()) {
+            extra.push(k);
+        }
+    }
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let errors: Vec<(&str, String)> = extra
+        .into_iter()
+        .map(|k| (k, "must be omitted".to_string()))
+        .collect();
+    Err(Product::Commerce.error(
+        ErrKind::BadRequest,
+        "Include only one of order_id or ids[]. All other parameters should be omitted.",
+        &errors,
+    ))
+}
+
 /// Members `GET /memberships`: limit default 100, max 200.
 pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
     let email = req.params.get("email").filter(|s| !s.is_empty());
@@ -583,8 +654,6 @@ pub fn memberships(ds: &Dataset, req: &Req<'_>) -> Out {
         .filter(|r| email.is_none_or(|e| r.str_field("account_email") == Some(e)))
         .collect();
     let spec = PageSpec {
-        default_limit: 100,
-        max_limit: 200,
         max_page: None,
         info: PageInfo::Total,
         parameter_string: Some(empty_ps),
@@ -608,7 +677,7 @@ pub fn roles(ds: &Dataset, req: &Req<'_>) -> Out {
 pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
     let p = req.params;
     let prod = Product::Shipping;
-    let limit = int_param(p, prod, "limit", 20, 1, Some(100))? as usize;
+    let limit = page_limit(req)? as usize;
     let token = p.get("next_token").filter(|c| !c.is_empty());
     let ks = match token {
         Some(c) => Some(decode_keyset(c).ok_or_else(|| bad_token(prod, "next_token"))?),
@@ -623,15 +692,13 @@ pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
         (Some((cmin, cmax)), None)
     };
     let recs = ds.records(req.stream);
+    let (lo, hi) = window.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
+    let hi = hi.min(req.now);
     let (_, page, more) = if status.is_none() && slug.is_none() {
-        let (lo, hi) = window.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
-        window_walk(recs, lo, hi.min(req.now), ks.as_ref(), limit)
+        window_walk(recs, lo, hi, ks.as_ref(), limit)
     } else {
-        keyset_walk(recs, ks.as_ref(), limit, |r| {
-            let Some(c) = r.created else { return false };
-            c <= req.now
-                && window.is_none_or(|(lo, hi)| c >= lo && c <= hi)
-                && status.is_none_or(|s| r.str_field("status") == Some(s))
+        keyset_walk(recs, lo, hi, ks.as_ref(), limit, |r| {
+            status.is_none_or(|s| r.str_field("status") == Some(s))
                 && slug.is_none_or(|s| r.str_field("slug") == Some(s))
         })
     };
@@ -750,13 +817,21 @@ pub fn location_results(s: &LocationSearch) -> Vec<serde_json::Value> {
     records::locations(s.seed, &s.slug, &s.country, &s.city, s.count, &s.unit)
 }
 
+/// The served bytes of a location search's results.
+pub fn location_bytes(s: &LocationSearch, version: &str, probe: bool) -> Vec<Bytes> {
+    location_results(s)
+        .into_iter()
+        .map(|v| {
+            let json = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+            served_bytes(&json, StreamId::Locations, version, probe)
+        })
+        .collect()
+}
+
 /// Shipping `GET /locations`.
 pub fn locations(ds: &Dataset, req: &Req<'_>, seed: u64) -> Out {
     let search = location_search(req.params, seed, ds.locations_per_search)?;
-    let recs: Vec<Bytes> = location_results(&search)
-        .into_iter()
-        .map(|v| Bytes::from(serde_json::to_vec(&v).unwrap_or_default()))
-        .collect();
+    let recs = location_bytes(&search, req.version, req.exact_probe);
     Ok(assemble(Product::Shipping, "", "locations", &recs, ""))
 }
 

@@ -40,7 +40,7 @@ use axum::routing::{get, post};
 use chrono::{DurationRound, TimeDelta, Utc};
 use tokio::sync::oneshot;
 
-pub use config::{DEFAULT_API_KEY, RuntimeSettings, SandboxConfig};
+pub use config::{DEFAULT_API_KEY, LiveWrites, RuntimeSettings, SandboxConfig};
 pub use faults::{FaultKind, FaultSpec};
 pub use products::Product;
 pub use streams::StreamId;
@@ -64,6 +64,8 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
     });
     let data = Dataset::generate(cfg.seed, cfg.records, &cfg.counts, anchor, cfg.history_days);
+    // checked by `Sandbox::start`
+    let max_limits = cfg.max_limits_by_stream().unwrap_or_default();
     Arc::new(AppState {
         api_key: cfg.api_key.clone(),
         seed: cfg.seed,
@@ -72,12 +74,18 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
             latency_ms: cfg.latency_ms,
             deny: cfg.deny.clone(),
             faults: cfg.faults.clone(),
+            fulfillments_order_id_only: cfg.fulfillments_order_id_only,
+            fulfillments_leave_orders: cfg.fulfillments_leave_orders,
+            live_writes: cfg.live_writes,
         }),
         data: RwLock::new(data),
         offset_secs: AtomicI64::new(0),
         limiter: RateLimiter::default(),
         faults: FaultState::new(cfg.seed),
         stats: Stats::default(),
+        max_limits,
+        live: Default::default(),
+        exact_probe: cfg.exact_probe,
     })
 }
 
@@ -87,6 +95,9 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/__sandbox/truth", get(admin::truth))
         .route("/__sandbox/stats", get(admin::stats))
         .route("/__sandbox/stats/reset", post(admin::stats_reset))
+        .route("/__sandbox/served", get(admin::served))
+        .route("/__sandbox/writes", get(admin::writes))
+        .route("/__sandbox/writes/reset", post(admin::writes_reset))
         .route(
             "/__sandbox/config",
             get(admin::get_config).post(admin::set_config),
@@ -98,6 +109,8 @@ fn router(state: Arc<AppState>) -> Router {
 impl Sandbox {
     /// Generate the data and start serving on `127.0.0.1:cfg.port` (0 = any free port).
     pub async fn start(cfg: SandboxConfig) -> io::Result<Sandbox> {
+        cfg.validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let port = cfg.port;
         // generating a large data set takes a while: keep it off the async workers
         let state = tokio::task::spawn_blocking(move || build_state(&cfg))

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use aftership_sandbox::{DEFAULT_API_KEY, FaultSpec, Product, Sandbox, SandboxConfig, StreamId};
+use aftership_sandbox::{
+    DEFAULT_API_KEY, FaultSpec, LiveWrites, Product, Sandbox, SandboxConfig, StreamId,
+};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
@@ -47,6 +49,24 @@ struct Cli {
     /// Days of history the generated data covers (creation times spread over them)
     #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=3650))]
     history_days: u32,
+    /// STREAM=N: the largest `limit` that stream's endpoint accepts (lower than the
+    /// sandbox's; stores and Shipping lists, undocumented, may also go higher); repeatable
+    #[arg(long = "max-limit", value_parser = parse_max_limit)]
+    max_limits: Vec<(String, u64)>,
+    /// Fulfillments refuse every query parameter besides order_id or ids[] (page and limit too)
+    #[arg(long)]
+    fulfillments_order_id_only: bool,
+    /// EVERY:SECONDS:UPDATES:INSERTS: after every EVERY answered API requests, advance the
+    /// clock SECONDS, update UPDATES records per stream with updated_at, insert INSERTS per
+    /// growing stream (e.g. 5:30:2:1)
+    #[arg(long, value_parser = parse_live_writes)]
+    live_writes: Option<LiveWrites>,
+    /// Fulfillment updates and inserts do not move their order's updated_at
+    #[arg(long)]
+    fulfillments_leave_orders: bool,
+    /// Splice an exact-bytes "probe" member first into every served record
+    #[arg(long)]
+    exact_probe: bool,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -74,6 +94,19 @@ fn parse_count(s: &str) -> Result<(String, usize), String> {
     Ok((k.to_string(), n))
 }
 
+fn parse_live_writes(s: &str) -> Result<LiveWrites, String> {
+    s.parse()
+}
+
+fn parse_max_limit(s: &str) -> Result<(String, u64), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not STREAM=N"))?;
+    let n: u64 = v.parse().map_err(|_| format!("bad limit {v:?}"))?;
+    aftership_sandbox::config::check_max_limit(k, n)?;
+    Ok((k.to_string(), n))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
@@ -89,6 +122,11 @@ async fn main() -> std::io::Result<()> {
         counts: cli.counts.into_iter().collect::<BTreeMap<_, _>>(),
         anchor: cli.anchor,
         history_days: cli.history_days,
+        max_limits: cli.max_limits.into_iter().collect(),
+        fulfillments_order_id_only: cli.fulfillments_order_id_only,
+        live_writes: cli.live_writes,
+        fulfillments_leave_orders: cli.fulfillments_leave_orders,
+        exact_probe: cli.exact_probe,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::products::{ApiError, ErrKind, Product};
-use crate::timefmt::parse_query_ts;
+use crate::timefmt::{TRACKING_TS_PATTERN, parse_query_ts, parse_tracking_ts};
 
 /// Decoded query parameters in request order (repeated keys such as `ids[]` kept).
 #[derive(Debug, Clone, Default)]
@@ -42,12 +42,15 @@ impl Params {
     }
 }
 
+/// A validation error naming `param`. Tracking's envelope has no `errors` list, so
+/// there the explanation goes into the message.
 pub fn invalid(product: Product, param: &str, info: String) -> ApiError {
-    product.error(
-        ErrKind::Unprocessable,
-        &format!("The value of `{param}` is invalid."),
-        &[(param, info)],
-    )
+    let message = if product == Product::Tracking {
+        format!("The value of `{param}` is invalid: {info}")
+    } else {
+        format!("The value of `{param}` is invalid.")
+    };
+    product.error(ErrKind::Unprocessable, &message, &[(param, info)])
 }
 
 /// An integer parameter within `[min, max]`, or its default when absent.
@@ -76,12 +79,26 @@ pub fn int_param(
     Ok(v)
 }
 
-/// An ISO 8601 date-time parameter (offset required, `+` URL-encoded).
+/// A date-time parameter. Tracking's date filters must match its documented pattern
+/// `YYYY-MM-DDTHH:mm:ss±HH:MM` exactly (a present but empty value included); the other
+/// products take RFC 3339 with an offset or `Z` (`+` URL-encoded), empty = absent.
 pub fn ts_param(
     p: &Params,
     product: Product,
     name: &str,
 ) -> Result<Option<DateTime<Utc>>, ApiError> {
+    if product == Product::Tracking {
+        return match p.get(name) {
+            None => Ok(None),
+            Some(raw) => parse_tracking_ts(raw).map(Some).ok_or_else(|| {
+                invalid(
+                    product,
+                    name,
+                    format!("{name} must match {TRACKING_TS_PATTERN}, e.g. 2024-01-02T03:04:05+08:00 (URL-encode '+' as %2B)"),
+                )
+            }),
+        };
+    }
     match p.get(name) {
         None => Ok(None),
         Some("") => Ok(None),

@@ -1,32 +1,72 @@
-//! Shared server state: data, clock, settings, limiter, faults, stats.
+//! Shared server state: data, clock, settings, limiter, faults, stats, live writes.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 
-use crate::config::RuntimeSettings;
-use crate::data::Dataset;
+use crate::config::{LiveWrites, RuntimeSettings};
+use crate::data::{Amount, Change, Changed, Dataset};
 use crate::faults::FaultState;
 use crate::ratelimit::RateLimiter;
 use crate::stats::Stats;
+use crate::streams::StreamId;
+
+/// The clock offset never exceeds this (10 000 years), so the clock stays in range.
+const MAX_OFFSET_SECS: i64 = 10_000 * 366 * 86_400;
+/// One advance moves the clock by at most 100 years.
+const MAX_STEP_SECS: u64 = 100 * 365 * 86_400;
+
+/// What the live-write bursts did since start (or the last reset).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WritesView {
+    pub bursts: u64,
+    pub updated: BTreeMap<String, u64>,
+    pub inserted: BTreeMap<String, u64>,
+}
+
+#[derive(Default)]
+pub struct LiveState {
+    /// API requests answered since live writes were last configured.
+    answered: u64,
+    view: WritesView,
+}
 
 pub struct AppState {
     pub api_key: String,
     pub seed: u64,
     pub settings: RwLock<RuntimeSettings>,
+    /// The data set. The clock moves only under its write lock, and a request reads
+    /// the clock under its read lock, so a request sees a change of both at once.
     pub data: RwLock<Dataset>,
     /// Seconds added to the real UTC clock.
     pub offset_secs: AtomicI64,
     pub limiter: RateLimiter,
     pub faults: FaultState,
     pub stats: Stats,
+    /// Largest accepted `limit` per stream, where configured (`--max-limit`).
+    pub max_limits: BTreeMap<StreamId, u64>,
+    pub live: Mutex<LiveState>,
+    /// Splice the probe into every served record (`--exact-probe`).
+    pub exact_probe: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
 }
 
 impl AppState {
     /// The sandbox clock: real UTC now plus the offset.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_secs.load(Ordering::SeqCst))
+        let off = self.offset_secs.load(Ordering::SeqCst);
+        Utc::now()
+            .checked_add_signed(Duration::seconds(off))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     pub fn settings(&self) -> RuntimeSettings {
@@ -48,5 +88,71 @@ impl AppState {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
+    }
+
+    /// Move the clock by `seconds` and apply `change` at the new now, both under the
+    /// data write lock. A live-write burst is also counted in [`WritesView`] before
+    /// the lock is released.
+    pub fn advance(&self, seconds: u64, change: &Change, burst: bool) -> (DateTime<Utc>, Changed) {
+        let mut ds = self.data_mut();
+        let step = i64::try_from(seconds.min(MAX_STEP_SECS)).unwrap_or(0);
+        let off = self.offset_secs.load(Ordering::SeqCst);
+        self.offset_secs.store(
+            off.saturating_add(step).min(MAX_OFFSET_SECS),
+            Ordering::SeqCst,
+        );
+        let now = self.now();
+        let changed = ds.advance(now, change);
+        if burst {
+            let mut live = lock(&self.live);
+            let v = &mut live.view;
+            v.bursts += 1;
+            for (k, n) in &changed.updated {
+                *v.updated.entry(k.clone()).or_default() += *n as u64;
+            }
+            for (k, n) in &changed.inserted {
+                *v.inserted.entry(k.clone()).or_default() += *n as u64;
+            }
+        }
+        (now, changed)
+    }
+
+    /// Count one answered API request; run a live-write burst when it is the
+    /// `every`-th since live writes were configured.
+    pub fn answered(&self) {
+        let (lw, leave): (Option<LiveWrites>, bool) = match self.settings.read() {
+            Ok(g) => (g.live_writes, g.fulfillments_leave_orders),
+            Err(p) => {
+                let g = p.into_inner();
+                (g.live_writes, g.fulfillments_leave_orders)
+            }
+        };
+        let Some(lw) = lw else { return };
+        let due = {
+            let mut live = lock(&self.live);
+            live.answered += 1;
+            live.answered.is_multiple_of(lw.every.max(1))
+        };
+        if due {
+            let change = Change {
+                update: Amount::Count(lw.updates),
+                insert: Amount::Count(lw.inserts),
+                fulfillments_leave_orders: leave,
+            };
+            self.advance(lw.seconds, &change, true);
+        }
+    }
+
+    /// Live writes were (re)configured: count answered requests from zero.
+    pub fn restart_live_count(&self) {
+        lock(&self.live).answered = 0;
+    }
+
+    pub fn writes(&self) -> WritesView {
+        lock(&self.live).view.clone()
+    }
+
+    pub fn reset_writes(&self) {
+        lock(&self.live).view = WritesView::default();
     }
 }

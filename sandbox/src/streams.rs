@@ -28,6 +28,18 @@ pub enum StreamId {
     Locations,
 }
 
+/// The `limit` parameter of a paginated list endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize {
+    /// The page size when `limit` is omitted.
+    pub default: u64,
+    /// The largest accepted `limit` (documented, or the sandbox's choice).
+    pub max: u64,
+    /// Whether AfterShip documents that maximum (fact sheet §8); the stores and
+    /// Shipping maxima are not documented.
+    pub documented: bool,
+}
+
 impl StreamId {
     pub const ALL: [StreamId; 22] = [
         StreamId::Trackings,
@@ -162,6 +174,26 @@ impl StreamId {
     /// New records appear over time (`/__sandbox/advance` inserts into these).
     pub fn can_grow(self) -> bool {
         self.has_created_at()
+    }
+
+    /// The `limit` parameter's default and maximum; `None` for the endpoints without
+    /// one (whole lists, and locations, whose page size is `count`).
+    pub fn page_size(self) -> Option<PageSize> {
+        use StreamId::*;
+        let (default, max, documented) = match self {
+            Trackings | CourierConnections => (100, 200, true),
+            ItemReturns | Orders | Products | Fulfillments => (10, 50, true),
+            QueryClaims | QueryCoverages => (20, 20, true),
+            Memberships => (100, 200, true),
+            Stores => (10, 50, false),
+            s if s.is_shipping_list() => (20, 100, false),
+            _ => return None,
+        };
+        Some(PageSize {
+            default,
+            max,
+            documented,
+        })
     }
 
     /// Shipping list endpoints with `next_token` pagination.

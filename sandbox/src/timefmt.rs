@@ -66,6 +66,37 @@ pub fn parse_query_ts(raw: &str) -> Option<DateTime<Utc>> {
         .map(|dt| dt.with_timezone(&Utc))
 }
 
+/// The pattern the Tracking API reference gives for its date filters
+/// (`created_at_min/max`, `updated_at_min/max`), as shown in error messages.
+pub const TRACKING_TS_PATTERN: &str = "YYYY-MM-DDTHH:mm:ss±HH:MM";
+
+/// Parse a Tracking date filter, strictly as documented: exactly
+/// `YYYY-MM-DDTHH:mm:ss+HH:MM` or `…-HH:MM` (regex
+/// `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$`) and a real date and time.
+/// `Z`, `+0000`, fractional seconds, a bare date and an unencoded `+` (which arrives as
+/// a space) do not match. Seconds run 00–59 (the pattern's `ss`; no leap second), the
+/// offset up to ±23:59.
+pub fn parse_tracking_ts(raw: &str) -> Option<DateTime<Utc>> {
+    let b = raw.as_bytes();
+    if b.len() != 25 {
+        return None;
+    }
+    let shape = b.iter().enumerate().all(|(i, &c)| match i {
+        4 | 7 => c == b'-',
+        10 => c == b'T',
+        13 | 16 | 22 => c == b':',
+        19 => c == b'+' || c == b'-',
+        _ => c.is_ascii_digit(),
+    });
+    let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    if !shape || two(17) > 59 || two(20) > 23 || two(23) > 59 {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|dt| dt.with_timezone(&Utc))
+}
+
 /// Parse a timestamp the sandbox wrote itself (any of the styles above).
 pub fn parse_any(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -77,6 +108,36 @@ pub fn parse_any(s: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn tracking_filters_match_the_documented_pattern_only() {
+        let want = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(parse_tracking_ts("2024-01-02T11:04:05+08:00"), Some(want));
+        assert_eq!(parse_tracking_ts("2024-01-01T22:04:05-05:00"), Some(want));
+        assert_eq!(parse_tracking_ts("2024-01-02T03:04:05+00:00"), Some(want));
+        for bad in [
+            "2024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05+0000",
+            "2024-01-02T03:04:05.000+00:00",
+            "2024-01-02T03:04:05.5Z",
+            "2024-01-02",
+            "2024-01-02T03:04:05 08:00",
+            "2024-01-02 03:04:05+08:00",
+            "2024-01-02t03:04:05+08:00",
+            "2024-02-30T03:04:05+00:00",
+            "2024-13-01T03:04:05+00:00",
+            "2024-01-02T24:04:05+00:00",
+            "2024-01-02T03:60:05+00:00",
+            "2016-12-31T23:59:60+00:00",
+            "2024-01-02T03:04:05+24:00",
+            "2024-01-02T03:04:05+08:60",
+            "２024-01-02T03:04:05+08:00",
+            "+2024-01-02T03:04:05+08:00",
+            "",
+        ] {
+            assert_eq!(parse_tracking_ts(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn styles() {

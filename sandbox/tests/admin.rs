@@ -77,7 +77,7 @@ async fn advance_updates_inserts_and_truth_follows() {
         assert!(parse(&r["created_at"]) <= parse(&r["updated_at"]));
     }
     // an incremental read from the old clock sees exactly the fresh ones
-    let since = enc(&(now - Duration::seconds(60)).to_rfc3339());
+    let since = tracking_ts(now - Duration::seconds(60));
     let mut seen = HashSet::new();
     let mut cursor = String::new();
     loop {
@@ -221,6 +221,10 @@ fn cli_prints_base_url_first_and_serves() {
             "members",
             "--fault",
             "odd-record:0.5",
+            "--max-limit",
+            "shipping_labels=5",
+            "--max-limit",
+            "trackings=50",
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -247,8 +251,114 @@ fn cli_prints_base_url_first_and_serves() {
     assert!(body.contains("\"code\":403"));
     let cfg = raw_get(addr, "/__sandbox/config", None);
     assert!(cfg.contains("odd-record"));
+    let key = Some(aftership_sandbox::DEFAULT_API_KEY);
+    let v: Value = serde_json::from_str(&raw_get(addr, "/postmen/v3/labels?limit=6", key)).unwrap();
+    assert_eq!(v["meta"]["code"], 4104);
+    assert_eq!(v["meta"]["details"][0]["path"], "limit");
+    let v: Value = serde_json::from_str(&raw_get(addr, "/postmen/v3/labels", key)).unwrap();
+    assert_eq!(v["data"]["limit"], 5);
+    let v: Value =
+        serde_json::from_str(&raw_get(addr, "/tracking/2025-07/trackings?limit=51", key)).unwrap();
+    assert_eq!(v["meta"]["code"], 400);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Start the CLI with `args`, return (child, address).
+fn spawn_cli(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn cli");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().trim_start_matches("http://").to_string();
+    (child, addr)
+}
+
+#[test]
+fn cli_modes_show_in_config() {
+    let (mut child, addr) = spawn_cli(&[
+        "--records",
+        "100",
+        "--no-rate-limit",
+        "--live-writes",
+        "5:30:2:1",
+        "--fulfillments-leave-orders",
+        "--fulfillments-order-id-only",
+        "--exact-probe",
+    ]);
+    let cfg: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/config", None)).unwrap();
+    assert_eq!(
+        cfg["live_writes"],
+        json!({"every": 5, "seconds": 30, "updates": 2, "inserts": 1})
+    );
+    assert_eq!(cfg["fulfillments_leave_orders"], true);
+    assert_eq!(cfg["fulfillments_order_id_only"], true);
+    let roles = raw_get(
+        &addr,
+        "/admin/2022-01/roles",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
+    assert!(
+        roles.contains(r#""roles":[{"probe":{"z":98765432109876543210987,"#),
+        "{roles}"
+    );
+    for _ in 0..4 {
+        raw_get(&addr, "/admin/2022-01/roles", None);
+    }
+    let w: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/writes", None)).unwrap();
+    assert_eq!(w["bursts"], 1);
+    assert_eq!(w["updated"]["trackings"], 2);
+    assert_eq!(w["inserted"]["trackings"], 1);
+    let _ = child.kill();
+    let _ = child.wait();
+    // off by default
+    let (mut child, addr) = spawn_cli(&["--records", "100"]);
+    let roles = raw_get(
+        &addr,
+        "/admin/2022-01/roles",
+        Some(aftership_sandbox::DEFAULT_API_KEY),
+    );
+    assert!(!roles.contains("probe"));
+    let cfg: Value = serde_json::from_str(&raw_get(&addr, "/__sandbox/config", None)).unwrap();
+    assert_eq!(cfg["live_writes"], Value::Null);
+    assert_eq!(cfg["fulfillments_leave_orders"], false);
+    assert_eq!(cfg["fulfillments_order_id_only"], false);
+    let _ = child.kill();
+    let _ = child.wait();
+    for bad in ["0:30:2:1", "5:30:2", "5:x:2:1"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
+            .args(["--records", "10", "--live-writes", bad])
+            .output()
+            .expect("run cli");
+        assert!(!out.status.success(), "--live-writes {bad} accepted");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn cli_refuses_bad_max_limits() {
+    for bad in [
+        "nope=5",
+        "trackings=0",
+        "trackings=201",
+        "couriers=5",
+        "trackings",
+        "trackings=x",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
+            .args(["--port", "0", "--records", "10", "--max-limit", bad])
+            .output()
+            .expect("run cli");
+        assert!(!out.status.success(), "--max-limit {bad} accepted");
+        assert!(out.stdout.is_empty(), "--max-limit {bad} started serving");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--max-limit"), "{bad}: {err}");
+    }
 }
 
 /// A plain HTTP/1.1 GET over std's TcpStream (no async runtime needed).

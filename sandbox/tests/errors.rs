@@ -192,6 +192,67 @@ async fn above_max_limits_and_page_caps_are_validation_errors() {
 }
 
 #[tokio::test]
+async fn tracking_date_filters_strictly_as_documented() {
+    let t = start_small().await;
+    for path in ["/tracking/2025-07/trackings", "/tracking/2026-07/trackings"] {
+        for name in [
+            "created_at_min",
+            "created_at_max",
+            "updated_at_min",
+            "updated_at_max",
+        ] {
+            for bad in [
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T00%3A00%3A00Z",
+                "2026-01-01T00:00:00%2B0000",
+                "2026-01-01T00:00:00.000%2B00:00",
+                "2026-01-01T00:00:00.5Z",
+                "2026-01-01",
+                "2026-01-01T00:00:00+00:00", // unencoded '+' arrives as a space
+                "2026-02-30T00:00:00%2B00:00",
+                "2026-01-01T25:00:00%2B00:00",
+                "",
+            ] {
+                let r = t.get(&format!("{path}?{name}={bad}")).await;
+                assert_eq!(r.status, 400, "{name}={bad}: {}", r.text);
+                let meta = r.body["meta"].as_object().unwrap();
+                assert_eq!(meta.len(), 3, "{}", r.text);
+                assert_eq!(meta["code"], 400);
+                assert_eq!(meta["type"], "BadRequest");
+                let msg = meta["message"].as_str().unwrap();
+                assert!(msg.contains(name), "{msg}");
+                assert!(msg.contains("YYYY-MM-DDTHH:mm:ss±HH:MM"), "{msg}");
+                assert_eq!(r.body["data"], serde_json::json!({}));
+            }
+            for good in [
+                "2026-01-01T00:00:00%2B00:00",
+                "2026-01-01T08:00:00%2B08:00",
+                "2025-12-31T19%3A00%3A00-05%3A00",
+            ] {
+                let r = t.get(&format!("{path}?{name}={good}")).await;
+                assert_eq!(r.status, 200, "{name}={good}: {}", r.text);
+            }
+        }
+    }
+    // Shipping documents both `Z` and `+00:00`; Returns takes RFC 3339 too
+    for path in [
+        "/postmen/v3/labels?created_at_min=2026-01-01T00:00:00Z",
+        "/postmen/v3/labels?created_at_min=2026-01-01T00:00:00%2B00:00",
+        "/postmen/v3/pickups?created_at_max=2026-01-01T00:00:00.250Z",
+        "/returns/2025-07/returns?created_at_min=2026-01-01T00:00:00Z",
+        "/returns/2025-07/returns?created_at_min=2026-01-01T00:00:00.123456%2B08:00",
+    ] {
+        let r = t.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert!(
+            r.body["meta"]["code"] == 200 || r.body["meta"]["code"] == 20000,
+            "{path}: {}",
+            r.text
+        );
+    }
+}
+
+#[tokio::test]
 async fn commerce_store_header_and_order_id_rules() {
     let t = start_small().await;
     let orders = t.truth("orders").await;
@@ -274,7 +335,7 @@ async fn filters_and_retention() {
     );
     // updated_at window
     let umin = now - Duration::days(10);
-    let q = enc(&umin.to_rfc3339());
+    let q = tracking_ts(umin);
     let r = t
         .get(&format!(
             "/tracking/2025-07/trackings?limit=200&updated_at_min={q}"
@@ -295,8 +356,8 @@ async fn filters_and_retention() {
     let r = t
         .get(&format!(
             "/tracking/2025-07/trackings?limit=200&created_at_min={}&created_at_max={}",
-            enc(&lo.to_rfc3339()),
-            enc(&hi.to_rfc3339())
+            tracking_ts(lo),
+            tracking_ts(hi)
         ))
         .await;
     for x in r.body["data"]["trackings"].as_array().unwrap() {
@@ -487,4 +548,264 @@ async fn rate_limits_and_headers() {
         assert_eq!(r.status, 200);
         assert!(!r.headers.contains_key("x-ratelimit-limit"));
     }
+}
+
+async fn get_in(t: &T, path: &str, store: Option<&str>) -> Resp {
+    match store {
+        Some(s) => t.get_store(path, s).await,
+        None => t.get(path).await,
+    }
+}
+
+#[tokio::test]
+async fn configured_max_limits_are_refused_in_each_dialect() {
+    let max: [(&str, u64); 10] = [
+        ("trackings", 40),
+        ("courier_connections", 7),
+        ("item_returns", 5),
+        ("query_claims", 6),
+        ("stores", 2),
+        ("orders", 4),
+        ("fulfillments", 1),
+        ("memberships", 9),
+        ("shipping_labels", 15),
+        ("shipper_accounts", 150),
+    ];
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        records: 400,
+        max_limits: max.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let o = t.truth("orders").await[0].clone();
+    let (sid, oid) = (o["store_id"].as_str().unwrap(), o["id"].as_str().unwrap());
+    let since = enc("2000-01-01T00:00:00+00:00");
+    // (stream, path, HTTP status, meta.code, where the page's records are)
+    let cases = [
+        (
+            "trackings",
+            "/tracking/2025-07/trackings?x=1".to_string(),
+            400,
+            400,
+            "trackings",
+        ),
+        (
+            "courier_connections",
+            "/tracking/2025-07/courier-connections?x=1".to_string(),
+            400,
+            400,
+            "courier_connections",
+        ),
+        (
+            "item_returns",
+            "/returns/2025-07/returns?x=1".to_string(),
+            422,
+            42200,
+            "returns",
+        ),
+        (
+            "query_claims",
+            "/admin/2022-01/claims?x=1".to_string(),
+            422,
+            42200,
+            "claims",
+        ),
+        (
+            "stores",
+            "/commerce/2025-07/stores?x=1".to_string(),
+            422,
+            42200,
+            "stores",
+        ),
+        (
+            "orders",
+            "/commerce/2025-07/orders?x=1".to_string(),
+            422,
+            42200,
+            "orders",
+        ),
+        (
+            "fulfillments",
+            format!("/commerce/2025-07/fulfillments?order_id={oid}"),
+            422,
+            42200,
+            "fulfillments",
+        ),
+        (
+            "memberships",
+            "/admin/2022-01/memberships?x=1".to_string(),
+            422,
+            422,
+            "memberships",
+        ),
+        (
+            "shipping_labels",
+            format!("/postmen/v3/labels?created_at_min={since}"),
+            200,
+            4104,
+            "labels",
+        ),
+        (
+            "shipper_accounts",
+            "/postmen/v3/shipper-accounts?x=1".to_string(),
+            200,
+            4104,
+            "shipper_accounts",
+        ),
+    ];
+    for (stream, path, status, code, key) in cases {
+        let m = max.iter().find(|(s, _)| *s == stream).unwrap().1;
+        let store = (path.starts_with("/commerce")
+            && !path.starts_with("/commerce/2025-07/stores"))
+        .then_some(sid);
+        // above the maximum: refused in the product's dialect, naming `limit`
+        let r = get_in(&t, &format!("{path}&limit={}", m + 1), store).await;
+        assert_eq!(r.status, status, "{stream}: {}", r.text);
+        assert_eq!(r.body["meta"]["code"], code, "{stream}: {}", r.text);
+        match stream {
+            "trackings" | "courier_connections" => {
+                assert_eq!(r.body["meta"]["type"], "BadRequest");
+                let msg = r.body["meta"]["message"].as_str().unwrap();
+                assert!(msg.contains("`limit`"), "{msg}");
+                assert!(msg.contains(&m.to_string()), "{msg}");
+            }
+            "shipping_labels" | "shipper_accounts" => {
+                assert_eq!(r.body["meta"]["details"][0]["path"], "limit");
+                assert!(r.body["meta"]["details"][0]["info"].is_string());
+                assert_eq!(r.body["meta"]["details"].as_array().unwrap().len(), 1);
+            }
+            _ => {
+                let typ = r.body["meta"]["type"].as_str().unwrap();
+                assert_eq!(typ, "UnprocessableEntity");
+                let errs = r.body["meta"]["errors"].as_array().unwrap();
+                assert_eq!(errs.len(), 1, "{}", r.text);
+                assert_eq!(errs[0]["path"], "limit");
+                assert!(errs[0]["info"].as_str().unwrap().contains(&m.to_string()));
+            }
+        }
+        // at the maximum: served
+        let r = get_in(&t, &format!("{path}&limit={m}"), store).await;
+        assert_eq!(r.status, 200, "{stream}: {}", r.text);
+        let n = r.body["data"][key].as_array().unwrap().len() as u64;
+        assert!(n <= m, "{stream}");
+        // omitted: the documented default, or the maximum if that is lower
+        let default = aftership_sandbox::StreamId::parse(stream)
+            .unwrap()
+            .page_size()
+            .unwrap()
+            .default;
+        let want = default.min(m);
+        let r = get_in(&t, &path, store).await;
+        assert_eq!(r.status, 200, "{stream}: {}", r.text);
+        let n = r.body["data"][key].as_array().unwrap().len() as u64;
+        let echoed = r.body["data"]["pagination"]["limit"]
+            .as_u64()
+            .or(r.body["data"]["limit"].as_u64());
+        if let Some(l) = echoed {
+            assert_eq!(l, want, "{stream}: {}", r.text);
+        }
+        assert!(n <= want, "{stream}");
+        if stream != "fulfillments" && stream != "shipper_accounts" {
+            assert_eq!(n, want, "{stream}: enough records for a full page");
+        }
+    }
+    // streams not listed keep their maxima; a raised undocumented maximum is accepted
+    let r = t.get("/admin/2022-01/coverages?limit=21").await;
+    assert_eq!(r.status, 422);
+    let r = t.get("/postmen/v3/rates?limit=100").await;
+    assert_eq!(r.body["meta"]["code"], 200);
+    let r = t.get("/postmen/v3/shipper-accounts?limit=150").await;
+    assert_eq!(r.body["meta"]["code"], 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn fulfillments_order_id_only_refuses_other_parameters() {
+    let t = start(SandboxConfig {
+        rate_limit: false,
+        records: 200,
+        fulfillments_order_id_only: true,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let ful = t.truth("fulfillments").await;
+    let f = ful[0].clone();
+    let (sid, oid, fid) = (
+        f["store_id"].as_str().unwrap(),
+        f["order_id"].as_str().unwrap(),
+        f["id"].as_str().unwrap(),
+    );
+    let base = "/commerce/2025-07/fulfillments";
+    for (q, paths) in [
+        (format!("order_id={oid}&page=1"), vec!["page"]),
+        (format!("limit=10&order_id={oid}"), vec!["limit"]),
+        (
+            format!("order_id={oid}&limit=10&page=1&foo=bar&page=2"),
+            vec!["limit", "page", "foo"],
+        ),
+        (format!("ids%5B%5D={fid}&limit=5"), vec!["limit"]),
+        (format!("order_id={oid}&sort="), vec!["sort"]),
+    ] {
+        let r = t.get_store(&format!("{base}?{q}"), sid).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.text);
+        let meta = &r.body["meta"];
+        assert_eq!(meta["code"], 40000, "{q}");
+        assert_eq!(meta["type"], "BadRequest");
+        assert_eq!(
+            meta["message"],
+            "Include only one of order_id or ids[]. All other parameters should be omitted."
+        );
+        let want: Vec<Value> = paths
+            .iter()
+            .map(|p| serde_json::json!({"path": p, "info": "must be omitted"}))
+            .collect();
+        assert_eq!(meta["errors"], Value::Array(want), "{q}");
+        assert_eq!(r.body["data"], serde_json::json!({}));
+    }
+    // order_id alone: the first page at the documented default limit
+    let r = t.get_store(&format!("{base}?order_id={oid}"), sid).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let pg = &r.body["data"]["pagination"];
+    assert_eq!(
+        pg,
+        &serde_json::json!({"page": 1, "limit": 10, "has_next_page": false})
+    );
+    let got: Vec<&str> = r.body["data"]["fulfillments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = ful
+        .iter()
+        .filter(|x| x["order_id"] == oid && x["store_id"] == sid)
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    let r = t.get_store(&format!("{base}?ids%5B%5D={fid}"), sid).await;
+    assert_eq!(r.status, 200);
+    // the other rules still come first
+    let r = t.get_store(&format!("{base}?page=1"), sid).await;
+    assert_eq!(r.body["meta"]["code"], 40001);
+    // switched at run time, shown by GET /__sandbox/config
+    let cfg = t.get_h("/__sandbox/config", &[]).await.body;
+    assert_eq!(cfg["fulfillments_order_id_only"], true);
+    t.config(serde_json::json!({"fulfillments_order_id_only": false}))
+        .await;
+    let r = t
+        .get_store(&format!("{base}?order_id={oid}&page=1&limit=50"), sid)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    t.config(serde_json::json!({"rate_limit": false})).await;
+    let cfg = t.get_h("/__sandbox/config", &[]).await.body;
+    assert_eq!(
+        cfg["fulfillments_order_id_only"], false,
+        "absent key: unchanged"
+    );
+    t.config(serde_json::json!({"fulfillments_order_id_only": true}))
+        .await;
+    let r = t
+        .get_store(&format!("{base}?order_id={oid}&page=1"), sid)
+        .await;
+    assert_eq!(r.status, 400);
 }

@@ -357,3 +357,62 @@ async fn shipping_next_token_walks_to_truth() {
     add_ids(&mut seen, &r.body["data"]["couriers"], "slug");
     assert_eq!(ids_set(&seen), t.truth_ids("shipping_couriers").await);
 }
+
+/// The created_at fast path and the filtered scan apply one window rule: with data
+/// generated ahead of the clock, neither serves a tracking created after now, even
+/// when `created_at_max` is later.
+#[tokio::test]
+async fn filtered_and_unfiltered_walks_share_one_window() {
+    use chrono::{Duration, DurationRound, Utc};
+    let anchor = Utc::now().duration_trunc(Duration::seconds(1)).unwrap() + Duration::days(30);
+    let t = start(aftership_sandbox::SandboxConfig {
+        rate_limit: false,
+        records: 600,
+        anchor: Some(anchor),
+        ..aftership_sandbox::SandboxConfig::default()
+    })
+    .await;
+    let far = "2100-01-01T00:00:00%2B00:00";
+    let all = t
+        .get(&format!(
+            "/tracking/2025-07/trackings?limit=200&created_at_max={far}"
+        ))
+        .await;
+    assert_eq!(all.body["data"]["pagination"]["has_next_page"], false);
+    let all = all.body["data"]["trackings"].as_array().unwrap().clone();
+    let now = Utc::now() + Duration::seconds(5);
+    for x in &all {
+        let c = chrono::DateTime::parse_from_rfc3339(x["created_at"].as_str().unwrap()).unwrap();
+        assert!(c <= now, "fast path served a tracking created after now");
+    }
+    let slug = all[0]["slug"].as_str().unwrap().to_string();
+    let want: Vec<&Value> = all
+        .iter()
+        .filter(|x| x["slug"] == slug.as_str())
+        .map(|x| &x["id"])
+        .collect();
+    for filter in [
+        format!("slug={slug}"),
+        format!("slug={slug}&updated_at_min=2000-01-01T00:00:00%2B00:00"),
+    ] {
+        let r = t
+            .get(&format!(
+                "/tracking/2025-07/trackings?limit=200&created_at_max={far}&{filter}"
+            ))
+            .await;
+        let got: Vec<&Value> = r.body["data"]["trackings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| &x["id"])
+            .collect();
+        assert_eq!(got, want, "{filter}");
+        assert_eq!(
+            r.body["data"]["pagination"]["total"].as_u64().unwrap() as usize,
+            want.len()
+        );
+    }
+    // and truth agrees
+    let truth = t.truth_ids("trackings").await;
+    assert_eq!(truth.len(), all.len());
+}

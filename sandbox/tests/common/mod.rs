@@ -135,3 +135,8 @@ pub fn ids_set(seen: &HashSet<String>) -> BTreeSet<String> {
 pub fn enc(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
+
+/// An instant as a Tracking date filter wants it: `YYYY-MM-DDTHH:mm:ss+00:00`, encoded.
+pub fn tracking_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    enc(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+}
