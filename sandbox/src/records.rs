@@ -290,12 +290,18 @@ fn address_commerce(rng: &mut Rng, with_coord: bool) -> Value {
     a
 }
 
+/// A Shipping `Address.v3` (Postmen style: `street1`, `country` alpha-3, tax and
+/// identification fields mostly null).
 fn address_shipping(rng: &mut Rng) -> Value {
     let p = pick(rng, PLACES);
     let (f, l, e) = person(rng);
+    let business = rng.bool();
+    // EU/UK business senders often register a VAT id and an EORI number.
+    let eu = business && matches!(p.0, "GBR" | "DEU" | "FRA");
+    let vat = format!("{}{}", &p.0[..2], rng.u64(100_000_000..999_999_999));
     json!({
         "contact_name": format!("{f} {l}"),
-        "company_name": if rng.bool() { Value::from("Acme Ltd") } else { Value::Null },
+        "company_name": if business { Value::from("Acme Ltd") } else { Value::Null },
         "street1": p.5,
         "street2": Value::Null,
         "street3": Value::Null,
@@ -304,9 +310,17 @@ fn address_shipping(rng: &mut Rng) -> Value {
         "postal_code": p.4,
         "country": p.0,
         "phone": phone(rng),
+        "fax": if business && rng.u8(..4) == 0 { Value::from(phone(rng)) } else { Value::Null },
         "email": e,
-        "type": pick(rng, &["business", "residential"]),
-        "tax_id": Value::Null,
+        "type": if business { "business" } else { "residential" },
+        "tax_id": if eu { Value::from(vat.clone()) } else { Value::Null },
+        "tax_id_type": if eu { Value::from("vat") } else { Value::Null },
+        "identification_number": Value::Null,
+        "identification_type": Value::Null,
+        "eori_number": if eu { Value::from(format!("{vat}000")) } else { Value::Null },
+        "location": if rng.u8(..4) == 0 {
+            json!({"lat": rng.f64() * 120.0 - 60.0, "lng": rng.f64() * 340.0 - 170.0})
+        } else { Value::Null },
     })
 }
 
@@ -516,7 +530,7 @@ pub fn build(
                 key: id.clone(),
                 value: json!({
                     "id": id,
-                    "status": pick(rng, &["scheduled", "scheduled", "scheduling", "cancelled", "failed"]),
+                    "status": pick(rng, &["created", "created", "creating", "cancelling", "cancelled", "failed"]),
                     "pickup_confirmation_numbers": [format!("PU{}", rng.u64(100_000_000..999_999_999))],
                     "pickup_location_code": format!("LOC{}", rng.u32(100..999)),
                     "pickup_date": fmt_date(day),
@@ -525,7 +539,12 @@ pub fn build(
                     "pickup_from": address_shipping(rng),
                     "ship_to": address_shipping(rng),
                     "label_ids": [uuid(rng, idx + 9_000_000)],
-                    "pickup_parcels": [{"box_type": "custom", "weight": {"value": rng.u32(1..30), "unit": "kg"}}],
+                    "pickup_parcels": [{
+                        "weight": {"value": rng.u32(1..30), "unit": "kg"},
+                        "quantity": rng.u32(1..4),
+                        "service_type": Value::Null,
+                        "dimension": {"width": 30, "height": 20, "depth": rng.u32(5..40), "unit": "cm"},
+                    }],
                     "shipper_account": {"id": uuid(rng, idx)},
                     "created_at": c,
                     "updated_at": u,
@@ -558,9 +577,11 @@ pub fn build(
                     "slug": slug,
                     "status": pick(rng, &["enabled", "enabled", "enabled", "disabled", "deleted"]),
                     "description": format!("{slug} account {}", idx + 1),
-                    "type": pick(rng, &["user", "user", "prepaid"]),
+                    "type": pick(rng, &["user", "user", "default"]),
                     "timezone": pick(rng, &["America/Los_Angeles", "Europe/London", "Asia/Hong_Kong"]),
-                    "settings": {"billing": {"paid_by": "shipper"}},
+                    "settings": if slug == "fedex" {
+                        json!({"electronic_trade_documents_enabled": rng.bool(), "commercial_invoice_signature": Value::Null, "commercial_invoice_letterhead": Value::Null})
+                    } else { Value::Null },
                     "created_at": c,
                     "updated_at": u,
                 }),
@@ -1479,7 +1500,11 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
         ShippingLabels => rotate(v, "status", &["created", "manifested", "cancelled"]),
         ShippingManifests => rotate(v, "status", &["manifesting", "manifested"]),
         CancelLabels => rotate(v, "status", &["cancelling", "cancelled"]),
-        Pickups => rotate(v, "status", &["scheduling", "scheduled", "cancelled"]),
+        Pickups => rotate(
+            v,
+            "status",
+            &["creating", "created", "cancelling", "cancelled"],
+        ),
         CancelPickups => rotate(v, "status", &["cancelling", "cancelled"]),
         ShipperAccounts => {
             v["description"] = Value::from(format!("account rev {}", hex(rng, 4)));
