@@ -1419,11 +1419,29 @@ pub fn locations(
                 "distance_unit": unit,
                 "phone": phone(&mut rng),
                 "services": ["drop_off", "pick_up"],
-                "address": {"street1": format!("{} Main St", rng.u32(1..999)), "city": city, "postal_code": format!("{}", rng.u32(10_000..99_999)), "country": country},
-                "business_hours": [{"day_of_week": 1, "open_time": "09:00", "close_time": "18:00"}, {"day_of_week": 6, "open_time": "10:00", "close_time": "14:00"}],
+                "address": {
+                    "street": format!("{} MAIN ST", rng.u32(1..999)),
+                    "postal_code": format!("{}", rng.u32(10_000..99_999)),
+                    "city": if city.is_empty() { Value::Null } else { Value::from(city) },
+                    "state": Value::Null,
+                    "country": country,
+                    "latitude": ((rng.f64() * 120.0 - 60.0) * 1e6).round() / 1e6,
+                    "longitude": ((rng.f64() * 340.0 - 170.0) * 1e6).round() / 1e6,
+                },
+                "business_hours": [
+                    {"day_of_week": "Mon", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Tue", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Wed", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Thu", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Fri", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Sat", "open_time": "10:00", "close_time": "14:00"},
+                ],
                 "instructions": if rng.bool() { Value::from("Ask at the counter") } else { Value::Null },
                 "location_type": pick(&mut rng, &["service_point", "locker", "post_office"]),
                 "business_classification": pick(&mut rng, &["retail", "carrier_owned"]),
+                "courier_specific": if slug == "ups" {
+                    json!({"ups": {"public_access_point_id": format!("U{}", rng.u32(10_000_000..99_999_999))}})
+                } else { Value::Null },
             })
         })
         .collect()
