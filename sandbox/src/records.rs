@@ -386,7 +386,12 @@ pub fn build(
                 value: json!({
                     "id": id,
                     "courier_slug": slug,
-                    "credentials": {"account_number": format!("{}", rng.u64(10_000_000..99_999_999)), "api_key": hex(rng, 20)},
+                    // carrier secrets, as AfterShip returns them (its examples show api keys)
+                    "credentials": {
+                        "account_number": format!("{}", rng.u64(10_000_000..99_999_999)),
+                        "api_key": hex(rng, 20),
+                        "password": format!("Pw!{}", hex(rng, 12)),
+                    },
                     "created_at": c,
                     "updated_at": u,
                 }),
