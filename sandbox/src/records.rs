@@ -1266,11 +1266,38 @@ fn fulfillment(
     let id = format!("{}", 6_000_000_000_000u64 + idx as u64 * 7 + rng.u64(..7));
     let pickup = rng.u8(..10) == 0;
     let slug = pick(rng, COURIERS).0;
+    // AfterShip's fulfillment statuses differ by delivery method.
+    let status = if pickup {
+        pick(
+            rng,
+            &[
+                "pending",
+                "processing",
+                "ready_for_pickup",
+                "ready_for_pickup",
+                "picked_up",
+                "picked_up",
+                "canceled",
+            ],
+        )
+    } else {
+        pick(
+            rng,
+            &[
+                "pending",
+                "processing",
+                "shipped",
+                "shipped",
+                "shipped",
+                "canceled",
+            ],
+        )
+    };
     let value = json!({
         "id": id,
         "order_id": parent.order_id.unwrap_or_default(),
         "delivery_method": if pickup { "pickup" } else { "shipping" },
-        "status": pick(rng, &["pending", "open", "success", "success", "cancelled", "failure"]),
+        "status": status,
         "line_items": [{
             "id": format!("{}", rng.u64(10_000_000_000..99_999_999_999)),
             "product_id": format!("{}", rng.u64(1_000_000_000..9_999_999_999)),
@@ -1289,7 +1316,7 @@ fn fulfillment(
         "updated_at": u,
         "ship_from_location": {"location_id": format!("loc-{}", rng.u32(1..20)), "address": address_commerce(rng, false)},
         "pickup_location": if pickup { json!({"location_id": format!("loc-{}", rng.u32(1..20)), "address": address_commerce(rng, true), "opening_hours": opening_hours(rng)}) } else { Value::Null },
-        "trackings": if pickup { json!([]) } else { json!([{
+        "trackings": if pickup || status == "pending" { json!([]) } else { json!([{
             "tracking_number": format!("TN{}", rng.u64(100_000_000..999_999_999)),
             "slug": slug,
             "service_type": Value::Null,
@@ -1297,7 +1324,7 @@ fn fulfillment(
             "custom_fields": {},
             "next_couriers": [],
         }]) },
-        "pickup_info": if pickup { json!({"instructions": "Bring your ID", "estimated_ready_for_pickup_at": {"min": c, "max": u}, "pickup_deadline_at": Value::Null}) } else { Value::Null },
+        "pickup_info": if pickup { json!({"instructions": "Bring your ID", "estimated_ready_for_pickup_at": {"min": c, "max": u}, "pickup_deadline_at": fmt_ts(updated + Duration::days(7), style)}) } else { Value::Null },
     });
     Built {
         key: id,
@@ -1516,7 +1543,11 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
             v["source_updated_at"] = Value::from(ts);
         }
         Fulfillments => {
-            rotate(v, "status", &["pending", "open", "success"]);
+            if v.get("delivery_method").and_then(Value::as_str) == Some("pickup") {
+                rotate(v, "status", &["ready_for_pickup", "picked_up"]);
+            } else {
+                rotate(v, "status", &["pending", "processing", "shipped"]);
+            }
             v["source_updated_at"] = Value::from(ts);
         }
         ShippingRates => rotate(v, "status", &["calculating", "calculated"]),
