@@ -290,6 +290,21 @@ fn address_commerce(rng: &mut Rng, with_coord: bool) -> Value {
     a
 }
 
+/// A Store's address (Commerce `Store.v1`): no contact fields, a coordinate.
+fn address_store(rng: &mut Rng) -> Value {
+    let p = pick(rng, PLACES);
+    json!({
+        "street_1": p.5,
+        "street_2": Value::Null,
+        "street_3": Value::Null,
+        "city": p.3,
+        "state": p.2,
+        "postal_code": p.4,
+        "country_region": p.0,
+        "coordinate": {"latitude": rng.f64() * 120.0 - 60.0, "longitude": rng.f64() * 340.0 - 170.0},
+    })
+}
+
 /// A Shipping `Address.v3` (Postmen style: `street1`, `country` alpha-3, tax and
 /// identification fields mostly null).
 fn address_shipping(rng: &mut Rng) -> Value {
@@ -1112,7 +1127,7 @@ fn store(
         "url": format!("https://shop{idx}.example.com"),
         "description": "An online store",
         "categories": ["apparel"],
-        "address": address_commerce(rng, true),
+        "address": address_store(rng),
     });
     Built {
         key: id,
@@ -1160,13 +1175,21 @@ fn order(
     let (f, l, e) = person(rng);
     let pickup = rng.u8(..10) == 0;
     let items: Vec<Value> = (0..rng.usize(1..4)).map(|_| line_item(rng, cur)).collect();
+    let status = pick(rng, &["open", "open", "closed", "canceled"]);
+    let done_at = |st: &str| {
+        if status == st {
+            Value::from(fmt_ts(updated, style))
+        } else {
+            Value::Null
+        }
+    };
     let value = json!({
         "id": id,
         "store": {"id": parent.store_id.unwrap_or_default()},
         "name": format!("#{}", 1000 + idx),
         "number": format!("{}", 1000 + idx),
         "currency": cur,
-        "status": pick(rng, &["open", "open", "closed", "canceled"]),
+        "status": status,
         "financial_status": pick(rng, &["paid", "paid", "unpaid", "partially_paid", "refunded", "partially_refunded"]),
         "fulfillment_status": pick(rng, &["unfulfilled", "partially_fulfilled", "fulfilled"]),
         "order_total": amount(rng, 10, 500),
@@ -1188,7 +1211,7 @@ fn order(
         "delivery_method": if pickup { "pickup" } else { "shipping" },
         "pickup_location": if pickup { json!({"location_id": format!("loc-{}", rng.u32(1..20)), "address": address_commerce(rng, true), "opening_hours": opening_hours(rng)}) } else { Value::Null },
         "pickup_info": if pickup { json!({"instructions": "Bring your ID", "estimated_ready_for_pickup_at": {"min": c, "max": u}, "pickup_deadline_at": Value::Null}) } else { Value::Null },
-        "status_timestamps": {"placed_at": fmt_ts(src_created, style), "canceled_at": Value::Null, "closed_at": Value::Null},
+        "status_timestamps": {"opened_at": fmt_ts(src_created, style), "canceled_at": done_at("canceled"), "closed_at": done_at("closed")},
         "custom_fields": {},
     });
     Built {
