@@ -435,7 +435,7 @@ pub fn build(
                 source_created: None,
             }
         }
-        QueryClaims => claim(rng, idx, c, u),
+        QueryClaims => claim(rng, idx, created, c, u),
         QueryCoverages => coverage(rng, idx, created, c, u),
         Stores => store(rng, idx, created, style, c, u),
         Orders => order(rng, idx, created, updated, style, c, u, parent),
@@ -1007,26 +1007,61 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
     }
 }
 
-fn claim(rng: &mut Rng, idx: usize, c: String, u: String) -> Built {
+fn claim(rng: &mut Rng, idx: usize, created: DateTime<Utc>, c: String, u: String) -> Built {
     let id = uid(rng, idx);
     let cur = "USD";
     let status = pick(
         rng,
-        &["submitted", "in_review", "approved", "rejected", "resolved"],
+        &[
+            "submitted",
+            "under_review",
+            "waiting_on_documents",
+            "approved",
+            "paid",
+            "paid",
+            "denied",
+            "closed",
+        ],
     );
+    let resolved = matches!(status, "paid" | "closed");
+    let method = pick(
+        rng,
+        &[
+            "refund_to_original_payment_method",
+            "refund_to_store_credit",
+            "reship_the_same_items",
+        ],
+    );
+    let uploaded = if status == "submitted" {
+        json!([])
+    } else {
+        // uploaded with the claim, so never after its last update
+        let at = created;
+        json!([{
+            "file_name": format!("{}.png", hex(rng, 24)),
+            "created_at": fmt_ts(at, TsStyle::Millis),
+            "url": format!("https://files.example.com/claims/{}.png", hex(rng, 16)),
+            "url_expired_at": fmt_ts(at + Duration::days(7), TsStyle::Millis),
+        }])
+    };
     let value = json!({
         "id": id,
         "number": format!("CLM-{}", 200_000 + idx),
         "coverage_id": uid(rng, idx + 3_000_000),
         "status": status,
-        "resolve_status": if status == "resolved" { Value::from("resolved") } else { Value::from("unresolved") },
-        "resolved_resolution_method": if status == "resolved" { Value::from("refund") } else { Value::Null },
+        "resolve_status": match status {
+            "submitted" => "precheck",
+            "denied" => "denied",
+            _ if resolved => "resolved",
+            _ => "to_be_resolved",
+        },
+        "resolved_resolution_method": if resolved { Value::from(method) } else { Value::Null },
         "resolved_resolution_detail": Value::Null,
-        "customer_resolution_method": pick(rng, &["refund", "reship"]),
+        "customer_resolution_method": method,
         "customer_resolution_detail": Value::Null,
         "created_at": c,
         "updated_at": u,
-        "issue_type": pick(rng, &["lost", "damaged", "stolen", "wrong_item"]),
+        "issue_type": pick(rng, &["lost_in_transit", "porch_pirated", "damaged"]),
         "issue_desc": "Package never arrived",
         "issue_commodity": Value::Null,
         "claim_items": [{
@@ -1041,9 +1076,9 @@ fn claim(rng: &mut Rng, idx: usize, c: String, u: String) -> Built {
         "shipping_amount": money(rng, 0, 20, cur),
         "claim_submit_amount": money(rng, 5, 420, cur),
         "claim_payment_amount": money(rng, 0, 420, cur),
-        "uploaded_documents": [],
-        "required_document_types": ["photo"],
-        "paid_at": if status == "resolved" { Value::from(u.clone()) } else { Value::Null },
+        "uploaded_documents": uploaded,
+        "required_document_types": if status == "waiting_on_documents" { json!(["proof_of_purchase"]) } else { json!([]) },
+        "paid_at": if status == "paid" { Value::from(u.clone()) } else { Value::Null },
     });
     Built {
         key: id,
@@ -1543,7 +1578,7 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
         QueryClaims => rotate(
             v,
             "status",
-            &["submitted", "in_review", "approved", "resolved"],
+            &["submitted", "under_review", "approved", "paid"],
         ),
         QueryCoverages => rotate(v, "status", &["activated", "claimed", "expired"]),
         Stores => {
