@@ -520,6 +520,7 @@ pub fn build(
                     "labels": labels,
                     "files": if status == "manifested" {
                         json!({"label": null, "invoice": null, "customs_declaration": null,
+                               "packing_slip": null, "qr_code": null,
                                "manifest": {"paper_size": "a4", "url": format!("https://sandbox-download.example.com/manifest/{}/{}.pdf", fmt_date(created), hex(rng, 16)), "file_type": "pdf"}})
                     } else { Value::Null },
                     "created_at": c,
@@ -1431,7 +1432,9 @@ fn label(rng: &mut Rng, idx: usize, created: DateTime<Utc>, c: String, u: String
         "status": status,
         "ship_date": day,
         "tracking_numbers": if status == "failed" { json!([]) } else { json!([tn]) },
-        "carrier_references": [],
+        "carrier_references": if rng.u8(..5) == 0 {
+            json!([{"pickup_reference": format!("PRN{}", rng.u32(100_000..999_999)), "pickup_location_code": format!("LOC{}", rng.u32(100..999))}])
+        } else { json!([]) },
         "files": {
             "label": {"paper_size": pick(rng, &["4x6", "a4", "default"]), "url": format!("https://sandbox-download.example.com/label/{day}/{}.pdf", hex(rng, 16)), "file_type": "pdf"},
             "invoice": if rng.bool() { json!({"paper_size": "a4", "url": format!("https://sandbox-download.example.com/invoice/{day}/{}.pdf", hex(rng, 16)), "file_type": "pdf"}) } else { Value::Null },
@@ -1469,18 +1472,22 @@ fn shipping_courier(rng: &mut Rng, idx: usize) -> Built {
         "slug": slug,
         "name": name,
         "operations": {
-            "create_label": true,
-            "cancel_label": rng.bool(),
-            "get_rates": true,
-            "create_manifest": rng.bool(),
-            "create_pickup": rng.bool(),
-            "cancel_pickup": rng.bool(),
+            "post@labels": true,
+            "post@cancel-labels": rng.bool(),
+            "post@rates": true,
+            "post@manifests": rng.bool(),
         },
-        "ship_from": pick(rng, &["domestic", "international"]),
-        "ship_to": pick(rng, &["domestic", "international"]),
-        "paper_sizes": ["4x6", "a4"],
-        "courier_service_types": [{"service_type": format!("{slug}_ground"), "service_name": "Ground"}],
-        "courier_box_types": [{"box_type": "custom", "name": "Custom box"}],
+        "ship_from": if rng.bool() { "Global" } else { pick(rng, PLACES).0 },
+        "ship_to": "Global",
+        "paper_sizes": ["4x6", "a4", "default"],
+        "courier_service_types": [
+            {"service_type": format!("{slug}_ground"), "service_name": "Ground", "ship_from.country": "USA, CAN"},
+            {"service_type": format!("{slug}_express"), "service_name": "Express", "ship_from.country": "All countries"},
+        ],
+        "courier_box_types": [
+            {"box_name": "Custom", "box_type": "custom", "box_size_cm": {}, "box_size_in": {}},
+            {"box_name": format!("{name} Envelope"), "box_type": format!("{slug}_envelope"), "box_size_cm": {"width": "24.1", "height": "31.8", "depth": "2.54"}, "box_size_in": {}},
+        ],
     });
     Built {
         key: slug,
