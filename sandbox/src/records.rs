@@ -666,7 +666,8 @@ fn tracking(
                 "subtag_message": ct,
                 "raw_tag": format!("RT{k}"),
                 "events": [{"code": "OTHER", "reason": {"code": null}}],
-                "source": "Courier API",
+                "source": "carrier",
+                "hash": hex(rng, 40),
             })
         })
         .collect();
@@ -750,7 +751,13 @@ fn tracking(
         "carbon_emissions": {"unit": "kg", "value": (rng.u32(1..500) as f64) / 100.0},
         "first_mile": {"tracking_number": tn, "slug": slug, "transit_time": Value::Null, "courier_tracking_link": Value::Null, "courier_redirect_link": Value::Null},
         "last_mile": {"tracking_number": Value::Null, "slug": Value::Null, "source": Value::Null, "transit_time": Value::Null, "courier_tracking_link": Value::Null, "courier_redirect_link": Value::Null},
-        "customers": [{"role": "buyer", "name": format!("{f} {l}"), "phone_number": phone(rng), "email": e, "language": "en"}],
+        "customers": [{"role": "buyer", "name": format!("{f} {l}"), "phone_number": phone(rng), "email": e, "language": "en", "id": format!("{}", rng.u64(1_000_000_000..9_999_999_999))}],
+        "shipment_dimensions": if rng.u8(..4) == 0 { json!({"unit": "cm", "length": 30, "width": 20, "height": rng.u32(5..40)}) } else { Value::Null },
+        "proof_of_delivery": if delivered && rng.u8(..4) == 0 { json!([{"type": "image", "url": format!("https://pod.example.com/{}.jpg", hex(rng, 16))}]) } else { Value::Null },
+        "multi_piece_info": Value::Null,
+        "shipment_direction": if rng.bool() { Value::from("forward") } else { Value::Null },
+        "return_shipment": Value::Null,
+        "forward_shipment": Value::Null,
         "checkpoints": checkpoints,
     });
     Built {
