@@ -290,12 +290,33 @@ fn address_commerce(rng: &mut Rng, with_coord: bool) -> Value {
     a
 }
 
+/// A Store's address (Commerce `Store.v1`): no contact fields, a coordinate.
+fn address_store(rng: &mut Rng) -> Value {
+    let p = pick(rng, PLACES);
+    json!({
+        "street_1": p.5,
+        "street_2": Value::Null,
+        "street_3": Value::Null,
+        "city": p.3,
+        "state": p.2,
+        "postal_code": p.4,
+        "country_region": p.0,
+        "coordinate": {"latitude": rng.f64() * 120.0 - 60.0, "longitude": rng.f64() * 340.0 - 170.0},
+    })
+}
+
+/// A Shipping `Address.v3` (Postmen style: `street1`, `country` alpha-3, tax and
+/// identification fields mostly null).
 fn address_shipping(rng: &mut Rng) -> Value {
     let p = pick(rng, PLACES);
     let (f, l, e) = person(rng);
+    let business = rng.bool();
+    // EU/UK business senders often register a VAT id and an EORI number.
+    let eu = business && matches!(p.0, "GBR" | "DEU" | "FRA");
+    let vat = format!("{}{}", &p.0[..2], rng.u64(100_000_000..999_999_999));
     json!({
         "contact_name": format!("{f} {l}"),
-        "company_name": if rng.bool() { Value::from("Acme Ltd") } else { Value::Null },
+        "company_name": if business { Value::from("Acme Ltd") } else { Value::Null },
         "street1": p.5,
         "street2": Value::Null,
         "street3": Value::Null,
@@ -304,9 +325,17 @@ fn address_shipping(rng: &mut Rng) -> Value {
         "postal_code": p.4,
         "country": p.0,
         "phone": phone(rng),
+        "fax": if business && rng.u8(..4) == 0 { Value::from(phone(rng)) } else { Value::Null },
         "email": e,
-        "type": pick(rng, &["business", "residential"]),
-        "tax_id": Value::Null,
+        "type": if business { "business" } else { "residential" },
+        "tax_id": if eu { Value::from(vat.clone()) } else { Value::Null },
+        "tax_id_type": if eu { Value::from("vat") } else { Value::Null },
+        "identification_number": Value::Null,
+        "identification_type": Value::Null,
+        "eori_number": if eu { Value::from(format!("{vat}000")) } else { Value::Null },
+        "location": if rng.u8(..4) == 0 {
+            json!({"lat": rng.f64() * 120.0 - 60.0, "lng": rng.f64() * 340.0 - 170.0})
+        } else { Value::Null },
     })
 }
 
@@ -372,7 +401,12 @@ pub fn build(
                 value: json!({
                     "id": id,
                     "courier_slug": slug,
-                    "credentials": {"account_number": format!("{}", rng.u64(10_000_000..99_999_999)), "api_key": hex(rng, 20)},
+                    // carrier secrets, as AfterShip returns them (its examples show api keys)
+                    "credentials": {
+                        "account_number": format!("{}", rng.u64(10_000_000..99_999_999)),
+                        "api_key": hex(rng, 20),
+                        "password": format!("Pw!{}", hex(rng, 12)),
+                    },
                     "created_at": c,
                     "updated_at": u,
                 }),
@@ -401,7 +435,7 @@ pub fn build(
                 source_created: None,
             }
         }
-        QueryClaims => claim(rng, idx, c, u),
+        QueryClaims => claim(rng, idx, created, c, u),
         QueryCoverages => coverage(rng, idx, created, c, u),
         Stores => store(rng, idx, created, style, c, u),
         Orders => order(rng, idx, created, updated, style, c, u, parent),
@@ -486,6 +520,7 @@ pub fn build(
                     "labels": labels,
                     "files": if status == "manifested" {
                         json!({"label": null, "invoice": null, "customs_declaration": null,
+                               "packing_slip": null, "qr_code": null,
                                "manifest": {"paper_size": "a4", "url": format!("https://sandbox-download.example.com/manifest/{}/{}.pdf", fmt_date(created), hex(rng, 16)), "file_type": "pdf"}})
                     } else { Value::Null },
                     "created_at": c,
@@ -516,7 +551,7 @@ pub fn build(
                 key: id.clone(),
                 value: json!({
                     "id": id,
-                    "status": pick(rng, &["scheduled", "scheduled", "scheduling", "cancelled", "failed"]),
+                    "status": pick(rng, &["created", "created", "creating", "cancelling", "cancelled", "failed"]),
                     "pickup_confirmation_numbers": [format!("PU{}", rng.u64(100_000_000..999_999_999))],
                     "pickup_location_code": format!("LOC{}", rng.u32(100..999)),
                     "pickup_date": fmt_date(day),
@@ -525,7 +560,12 @@ pub fn build(
                     "pickup_from": address_shipping(rng),
                     "ship_to": address_shipping(rng),
                     "label_ids": [uuid(rng, idx + 9_000_000)],
-                    "pickup_parcels": [{"box_type": "custom", "weight": {"value": rng.u32(1..30), "unit": "kg"}}],
+                    "pickup_parcels": [{
+                        "weight": {"value": rng.u32(1..30), "unit": "kg"},
+                        "quantity": rng.u32(1..4),
+                        "service_type": Value::Null,
+                        "dimension": {"width": 30, "height": 20, "depth": rng.u32(5..40), "unit": "cm"},
+                    }],
                     "shipper_account": {"id": uuid(rng, idx)},
                     "created_at": c,
                     "updated_at": u,
@@ -558,9 +598,11 @@ pub fn build(
                     "slug": slug,
                     "status": pick(rng, &["enabled", "enabled", "enabled", "disabled", "deleted"]),
                     "description": format!("{slug} account {}", idx + 1),
-                    "type": pick(rng, &["user", "user", "prepaid"]),
+                    "type": pick(rng, &["user", "user", "default"]),
                     "timezone": pick(rng, &["America/Los_Angeles", "Europe/London", "Asia/Hong_Kong"]),
-                    "settings": {"billing": {"paid_by": "shipper"}},
+                    "settings": if slug == "fedex" {
+                        json!({"electronic_trade_documents_enabled": rng.bool(), "commercial_invoice_signature": Value::Null, "commercial_invoice_letterhead": Value::Null})
+                    } else { Value::Null },
                     "created_at": c,
                     "updated_at": u,
                 }),
@@ -624,7 +666,8 @@ fn tracking(
                 "subtag_message": ct,
                 "raw_tag": format!("RT{k}"),
                 "events": [{"code": "OTHER", "reason": {"code": null}}],
-                "source": "Courier API",
+                "source": "carrier",
+                "hash": hex(rng, 40),
             })
         })
         .collect();
@@ -708,7 +751,13 @@ fn tracking(
         "carbon_emissions": {"unit": "kg", "value": (rng.u32(1..500) as f64) / 100.0},
         "first_mile": {"tracking_number": tn, "slug": slug, "transit_time": Value::Null, "courier_tracking_link": Value::Null, "courier_redirect_link": Value::Null},
         "last_mile": {"tracking_number": Value::Null, "slug": Value::Null, "source": Value::Null, "transit_time": Value::Null, "courier_tracking_link": Value::Null, "courier_redirect_link": Value::Null},
-        "customers": [{"role": "buyer", "name": format!("{f} {l}"), "phone_number": phone(rng), "email": e, "language": "en"}],
+        "customers": [{"role": "buyer", "name": format!("{f} {l}"), "phone_number": phone(rng), "email": e, "language": "en", "id": format!("{}", rng.u64(1_000_000_000..9_999_999_999))}],
+        "shipment_dimensions": if rng.u8(..4) == 0 { json!({"unit": "cm", "length": 30, "width": 20, "height": rng.u32(5..40)}) } else { Value::Null },
+        "proof_of_delivery": if delivered && rng.u8(..4) == 0 { json!([{"type": "image", "url": format!("https://pod.example.com/{}.jpg", hex(rng, 16))}]) } else { Value::Null },
+        "multi_piece_info": Value::Null,
+        "shipment_direction": if rng.bool() { Value::from("forward") } else { Value::Null },
+        "return_shipment": Value::Null,
+        "forward_shipment": Value::Null,
         "checkpoints": checkpoints,
     });
     Built {
@@ -745,6 +794,30 @@ fn courier(rng: &mut Rng, idx: usize) -> Built {
     }
 }
 
+/// A Returns `Address`: `street_1`, `state.name`, `country_region.code`.
+fn address_returns(rng: &mut Rng, contact: Option<(&str, &str, &str)>) -> Value {
+    let p = pick(rng, PLACES);
+    let (name, email) = match contact {
+        Some((f, l, e)) => (format!("{f} {l}"), e.to_string()),
+        None => {
+            let (f, l, e) = person(rng);
+            (format!("{f} {l}"), e)
+        }
+    };
+    json!({
+        "contact_name": name,
+        "company_name": Value::Null,
+        "street_1": p.5,
+        "street_2": if rng.bool() { Value::from(format!("Apt {}", rng.u32(1..80))) } else { Value::Null },
+        "city": p.3,
+        "state": {"name": p.2},
+        "postal_code": p.4,
+        "country_region": {"code": p.0},
+        "phone": phone(rng),
+        "email": email,
+    })
+}
+
 fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: String) -> Built {
     let id = uid(rng, idx);
     let cur = pick(rng, &["USD", "EUR", "GBP"]);
@@ -753,19 +826,111 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
         &["submitted", "approved", "done", "rejected", "expired"],
     );
     let approved = matches!(status, "approved" | "done");
+    let done = status == "done";
     let later = |h: i64| fmt_ts(created + Duration::hours(h), TsStyle::Zulu);
-    let (_, _, e) = person(rng);
+    let (f, l, e) = person(rng);
     let qty = rng.u32(1..3);
+    let outcome = pick(rng, &["refund", "refund", "exchange", "store_credit"]);
+    let method = pick(
+        rng,
+        &[
+            ("retailer_label", "Prepaid return label"),
+            ("retailer_label", "Prepaid return label"),
+            ("customer_courier", "Ship with any carrier"),
+            ("carrier_dropoff", "Drop off at a carrier location"),
+            ("in_store", "Return in store"),
+            ("green_return", "Keep the item"),
+        ],
+    );
+    let item_ext = format!("{}", rng.u64(1_000_000..9_999_999));
+    let product_ext = format!("{}", rng.u64(1_000_000..9_999_999));
+    let variant_ext = format!("{}", rng.u64(1_000_000..9_999_999));
+    let sku = format!("SKU-{}", rng.u32(1000..9999));
+    let title = pick(rng, PRODUCTS);
+    let slug = pick(rng, COURIERS).0;
+    let ship_to_merchant = address_returns(rng, None);
+    let shipping_address = address_returns(rng, Some((&f, &l, &e)));
+    // A label exists once the return is approved and the method ships a parcel.
+    let shipped = approved && matches!(method.0, "retailer_label" | "customer_courier");
+    let shipments = if shipped {
+        json!([{
+            "id": uid(rng, idx),
+            "tracking_number": format!("9400{}", rng.u64(100_000_000_000..999_999_999_999)),
+            "tracking_status": if done { "Delivered" } else { "InTransit" },
+            "slug": slug,
+            "items": [{"external_order_item_id": item_ext, "quantity": qty}],
+            "label": if method.0 == "retailer_label" {
+                json!({"url": format!("https://cdn.example.com/labels/{}.pdf", hex(rng, 16)), "aftership_shipping_slug": slug, "slug": slug, "total_charge": money(rng, 5, 15, cur), "qr_code_url": Value::Null})
+            } else { Value::Null },
+            "packing_slip_url": Value::Null,
+            "shipping_documents_url": Value::Null,
+            "shipping_documents_components": if method.0 == "retailer_label" { json!(["label"]) } else { json!([]) },
+            "conditional_shipping_document_urls": [],
+            "source": if method.0 == "retailer_label" { "merchant_generate" } else { "shopper_upload" },
+            "created_at": later(3),
+            "tracking_status_updated_at": later(if done { 40 } else { 20 }),
+            "ship_from": shipping_address.clone(),
+            "ship_to": ship_to_merchant,
+            "invoice_url": Value::Null,
+        }])
+    } else {
+        json!([])
+    };
+    let receivings = if done && method.0 != "green_return" {
+        json!([{
+            "id": uid(rng, idx),
+            "items": [{
+                "external_id": item_ext,
+                "external_product_id": product_ext,
+                "external_variant_id": variant_ext,
+                "sku": sku,
+                "quantity": qty,
+                "gradings": if rng.bool() {
+                    json!([{"grade": pick(rng, &["a", "b", "c"]), "quantity": qty, "notes": Value::Null, "image_urls": [], "inspector": "Warehouse 1", "inspected_at": later(44)}])
+                } else { json!([]) },
+            }],
+            "received_at": later(44),
+        }])
+    } else {
+        json!([])
+    };
+    let exchange = if outcome == "exchange" {
+        json!({
+            "order": if done {
+                json!({"external_id": format!("{}", rng.u64(1_000_000_000..9_999_999_999)), "order_number": format!("{}-EX", 1000 + idx), "customer": {"emails": [e.clone()], "locale": "en-US"}, "country": pick(rng, PLACES).0, "store": {"platform": "shopify", "external_id": format!("store-{}", rng.u32(1..9))}})
+            } else { Value::Null },
+            "items": [{
+                "external_product_id": product_ext,
+                "external_variant_id": format!("{}", rng.u64(1_000_000..9_999_999)),
+                "sku": format!("SKU-{}", rng.u32(1000..9999)),
+                "title": title,
+                "variant_to_replace": {"external_id": variant_ext, "external_product_id": product_ext, "title": "M", "sku": sku},
+                "quantity": qty,
+                "unit_display_price": money(rng, 10, 150, cur),
+                "product_title": title,
+                "variant_title": pick(rng, &["S", "M", "L"]),
+                "product_image_urls": [format!("https://cdn.example.com/p/{}.jpg", hex(rng, 8))],
+            }],
+            "tax_total": money(rng, 0, 10, cur),
+            "bonus_credits": [],
+            "bonus_credits_used_total": Value::Null,
+            "exchange_total_including_tax": money(rng, 10, 160, cur),
+            "charge_by": "aftership",
+        })
+    } else {
+        Value::Null
+    };
     let value = json!({
         "id": id,
         "organization": {"id": ctx.org_id},
         "rma_number": format!("RMA{}", 100_000 + idx),
+        "contact_email": e.clone(),
         "filed_by": pick(rng, &["shopper", "merchant", "customer_support"]),
         "approval_status": status,
         "approved_at": if approved { Value::from(later(2)) } else { Value::Null },
         "rejected_at": if status == "rejected" { Value::from(later(3)) } else { Value::Null },
-        "resolved_at": if status == "done" { Value::from(later(48)) } else { Value::Null },
-        "refunded_at": if status == "done" { Value::from(later(50)) } else { Value::Null },
+        "resolved_at": if done { Value::from(later(48)) } else { Value::Null },
+        "refunded_at": if done && outcome != "exchange" { Value::from(later(50)) } else { Value::Null },
         "expired_at": if status == "expired" { Value::from(later(24 * 30)) } else { Value::Null },
         "auto_approved": approved && rng.bool(),
         "auto_rejected": false,
@@ -775,12 +940,13 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
         "shop_now": rng.u8(..10) == 0,
         "reject_reason": if status == "rejected" { Value::from("Outside return window") } else { Value::Null },
         "merchant_note": Value::Null,
-        "refund_destination": pick(rng, &["original_payment", "store_credit"]),
+        "refund_destination": if outcome == "store_credit" { "store_credit" } else { "original_payment" },
         "return_total_including_tax": money(rng, 10, 300, cur),
         "return_tax": money(rng, 0, 20, cur),
         "refunded_total": money(rng, 0, 300, cur),
         "estimated_refund_total": money(rng, 10, 300, cur),
         "checkout_total": money(rng, 0, 50, cur),
+        "shipping_address": shipping_address,
         "order": {
             "id": uid(rng, idx),
             "external_id": format!("{}", rng.u64(1_000_000_000..9_999_999_999)),
@@ -793,17 +959,17 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
         },
         "return_items": [{
             "id": uid(rng, idx),
-            "external_order_item_id": format!("{}", rng.u64(1_000_000..9_999_999)),
-            "external_product_id": format!("{}", rng.u64(1_000_000..9_999_999)),
-            "external_variant_id": format!("{}", rng.u64(1_000_000..9_999_999)),
-            "sku": format!("SKU-{}", rng.u32(1000..9999)),
-            "product_title": pick(rng, PRODUCTS),
+            "external_order_item_id": item_ext,
+            "external_product_id": product_ext,
+            "external_variant_id": variant_ext,
+            "sku": sku,
+            "product_title": title,
             "variant_title": pick(rng, &["S", "M", "L", "Default"]),
             "intended_return_quantity": qty,
             "ordered_quantity": qty,
             "return_quantity": qty,
-            "refund_quantity": if status == "done" { qty } else { 0 },
-            "received_quantity": if status == "done" { qty } else { 0 },
+            "refund_quantity": if done { qty } else { 0 },
+            "received_quantity": if done && method.0 != "green_return" { qty } else { 0 },
             "restocked_quantity": 0,
             "removed_quantity": 0,
             "return_reason": pick(rng, &["Too small", "Too big", "Damaged", "Changed my mind"]),
@@ -816,12 +982,30 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
             "properties": [],
             "shopper_uploaded_image_urls": [],
             "product_image_urls": [format!("https://cdn.example.com/p/{}.jpg", hex(rng, 8))],
+            "product_categories": ["apparel"],
+            "product_tags": [],
+            "item_tags": [],
+            "merchant_uploaded_image_urls": [],
+            "bundled_items": [],
+            "exchange_variant": Value::Null,
+            "parent_item_id": Value::Null,
+            "green_return": method.0 == "green_return",
         }],
+        "return_method": {"type": method.0, "name": method.1, "zone": {"name": "Domestic"}, "rule": {"name": "Default rule"}},
+        "exchange": exchange,
+        "instant_exchange": Value::Null,
+        "receivings": receivings,
+        "is_gift_return": rng.u8(..20) == 0,
+        "shipments": shipments,
+        "restocks": [],
+        "cost_of_return": if method.0 == "retailer_label" {
+            json!({"charged": if done { money(rng, 3, 8, cur) } else { Value::Null }, "value": money(rng, 3, 8, cur)})
+        } else { Value::Null },
         "refunds": [],
         "dropoffs": [],
-        "outcomes": [pick(rng, &["refund", "exchange", "store_credit"])],
+        "outcomes": [outcome],
         "created_at": c,
-        "shipping_status": pick(rng, &["no_label", "label_created", "in_transit", "delivered"]),
+        "shipping_status": if !shipped { "no_label" } else if done { "received" } else { pick(rng, &["pending", "in_transit", "delivered"]) },
         "exceptions": [],
     });
     Built {
@@ -831,26 +1015,61 @@ fn item_return(rng: &mut Rng, ctx: &Ctx, idx: usize, created: DateTime<Utc>, c: 
     }
 }
 
-fn claim(rng: &mut Rng, idx: usize, c: String, u: String) -> Built {
+fn claim(rng: &mut Rng, idx: usize, created: DateTime<Utc>, c: String, u: String) -> Built {
     let id = uid(rng, idx);
     let cur = "USD";
     let status = pick(
         rng,
-        &["submitted", "in_review", "approved", "rejected", "resolved"],
+        &[
+            "submitted",
+            "under_review",
+            "waiting_on_documents",
+            "approved",
+            "paid",
+            "paid",
+            "denied",
+            "closed",
+        ],
     );
+    let resolved = matches!(status, "paid" | "closed");
+    let method = pick(
+        rng,
+        &[
+            "refund_to_original_payment_method",
+            "refund_to_store_credit",
+            "reship_the_same_items",
+        ],
+    );
+    let uploaded = if status == "submitted" {
+        json!([])
+    } else {
+        // uploaded with the claim, so never after its last update
+        let at = created;
+        json!([{
+            "file_name": format!("{}.png", hex(rng, 24)),
+            "created_at": fmt_ts(at, TsStyle::Millis),
+            "url": format!("https://files.example.com/claims/{}.png", hex(rng, 16)),
+            "url_expired_at": fmt_ts(at + Duration::days(7), TsStyle::Millis),
+        }])
+    };
     let value = json!({
         "id": id,
         "number": format!("CLM-{}", 200_000 + idx),
         "coverage_id": uid(rng, idx + 3_000_000),
         "status": status,
-        "resolve_status": if status == "resolved" { Value::from("resolved") } else { Value::from("unresolved") },
-        "resolved_resolution_method": if status == "resolved" { Value::from("refund") } else { Value::Null },
+        "resolve_status": match status {
+            "submitted" => "precheck",
+            "denied" => "denied",
+            _ if resolved => "resolved",
+            _ => "to_be_resolved",
+        },
+        "resolved_resolution_method": if resolved { Value::from(method) } else { Value::Null },
         "resolved_resolution_detail": Value::Null,
-        "customer_resolution_method": pick(rng, &["refund", "reship"]),
+        "customer_resolution_method": method,
         "customer_resolution_detail": Value::Null,
         "created_at": c,
         "updated_at": u,
-        "issue_type": pick(rng, &["lost", "damaged", "stolen", "wrong_item"]),
+        "issue_type": pick(rng, &["lost_in_transit", "porch_pirated", "damaged"]),
         "issue_desc": "Package never arrived",
         "issue_commodity": Value::Null,
         "claim_items": [{
@@ -865,9 +1084,9 @@ fn claim(rng: &mut Rng, idx: usize, c: String, u: String) -> Built {
         "shipping_amount": money(rng, 0, 20, cur),
         "claim_submit_amount": money(rng, 5, 420, cur),
         "claim_payment_amount": money(rng, 0, 420, cur),
-        "uploaded_documents": [],
-        "required_document_types": ["photo"],
-        "paid_at": if status == "resolved" { Value::from(u.clone()) } else { Value::Null },
+        "uploaded_documents": uploaded,
+        "required_document_types": if status == "waiting_on_documents" { json!(["proof_of_purchase"]) } else { json!([]) },
+        "paid_at": if status == "paid" { Value::from(u.clone()) } else { Value::Null },
     });
     Built {
         key: id,
@@ -951,7 +1170,7 @@ fn store(
         "url": format!("https://shop{idx}.example.com"),
         "description": "An online store",
         "categories": ["apparel"],
-        "address": address_commerce(rng, true),
+        "address": address_store(rng),
     });
     Built {
         key: id,
@@ -999,13 +1218,21 @@ fn order(
     let (f, l, e) = person(rng);
     let pickup = rng.u8(..10) == 0;
     let items: Vec<Value> = (0..rng.usize(1..4)).map(|_| line_item(rng, cur)).collect();
+    let status = pick(rng, &["open", "open", "closed", "canceled"]);
+    let done_at = |st: &str| {
+        if status == st {
+            Value::from(fmt_ts(updated, style))
+        } else {
+            Value::Null
+        }
+    };
     let value = json!({
         "id": id,
         "store": {"id": parent.store_id.unwrap_or_default()},
         "name": format!("#{}", 1000 + idx),
         "number": format!("{}", 1000 + idx),
         "currency": cur,
-        "status": pick(rng, &["open", "open", "closed", "canceled"]),
+        "status": status,
         "financial_status": pick(rng, &["paid", "paid", "unpaid", "partially_paid", "refunded", "partially_refunded"]),
         "fulfillment_status": pick(rng, &["unfulfilled", "partially_fulfilled", "fulfilled"]),
         "order_total": amount(rng, 10, 500),
@@ -1027,7 +1254,7 @@ fn order(
         "delivery_method": if pickup { "pickup" } else { "shipping" },
         "pickup_location": if pickup { json!({"location_id": format!("loc-{}", rng.u32(1..20)), "address": address_commerce(rng, true), "opening_hours": opening_hours(rng)}) } else { Value::Null },
         "pickup_info": if pickup { json!({"instructions": "Bring your ID", "estimated_ready_for_pickup_at": {"min": c, "max": u}, "pickup_deadline_at": Value::Null}) } else { Value::Null },
-        "status_timestamps": {"placed_at": fmt_ts(src_created, style), "canceled_at": Value::Null, "closed_at": Value::Null},
+        "status_timestamps": {"opened_at": fmt_ts(src_created, style), "canceled_at": done_at("canceled"), "closed_at": done_at("closed")},
         "custom_fields": {},
     });
     Built {
@@ -1105,11 +1332,38 @@ fn fulfillment(
     let id = format!("{}", 6_000_000_000_000u64 + idx as u64 * 7 + rng.u64(..7));
     let pickup = rng.u8(..10) == 0;
     let slug = pick(rng, COURIERS).0;
+    // AfterShip's fulfillment statuses differ by delivery method.
+    let status = if pickup {
+        pick(
+            rng,
+            &[
+                "pending",
+                "processing",
+                "ready_for_pickup",
+                "ready_for_pickup",
+                "picked_up",
+                "picked_up",
+                "canceled",
+            ],
+        )
+    } else {
+        pick(
+            rng,
+            &[
+                "pending",
+                "processing",
+                "shipped",
+                "shipped",
+                "shipped",
+                "canceled",
+            ],
+        )
+    };
     let value = json!({
         "id": id,
         "order_id": parent.order_id.unwrap_or_default(),
         "delivery_method": if pickup { "pickup" } else { "shipping" },
-        "status": pick(rng, &["pending", "open", "success", "success", "cancelled", "failure"]),
+        "status": status,
         "line_items": [{
             "id": format!("{}", rng.u64(10_000_000_000..99_999_999_999)),
             "product_id": format!("{}", rng.u64(1_000_000_000..9_999_999_999)),
@@ -1128,7 +1382,7 @@ fn fulfillment(
         "updated_at": u,
         "ship_from_location": {"location_id": format!("loc-{}", rng.u32(1..20)), "address": address_commerce(rng, false)},
         "pickup_location": if pickup { json!({"location_id": format!("loc-{}", rng.u32(1..20)), "address": address_commerce(rng, true), "opening_hours": opening_hours(rng)}) } else { Value::Null },
-        "trackings": if pickup { json!([]) } else { json!([{
+        "trackings": if pickup || status == "pending" { json!([]) } else { json!([{
             "tracking_number": format!("TN{}", rng.u64(100_000_000..999_999_999)),
             "slug": slug,
             "service_type": Value::Null,
@@ -1136,7 +1390,7 @@ fn fulfillment(
             "custom_fields": {},
             "next_couriers": [],
         }]) },
-        "pickup_info": if pickup { json!({"instructions": "Bring your ID", "estimated_ready_for_pickup_at": {"min": c, "max": u}, "pickup_deadline_at": Value::Null}) } else { Value::Null },
+        "pickup_info": if pickup { json!({"instructions": "Bring your ID", "estimated_ready_for_pickup_at": {"min": c, "max": u}, "pickup_deadline_at": fmt_ts(updated + Duration::days(7), style)}) } else { Value::Null },
     });
     Built {
         key: id,
@@ -1185,7 +1439,9 @@ fn label(rng: &mut Rng, idx: usize, created: DateTime<Utc>, c: String, u: String
         "status": status,
         "ship_date": day,
         "tracking_numbers": if status == "failed" { json!([]) } else { json!([tn]) },
-        "carrier_references": [],
+        "carrier_references": if rng.u8(..5) == 0 {
+            json!([{"pickup_reference": format!("PRN{}", rng.u32(100_000..999_999)), "pickup_location_code": format!("LOC{}", rng.u32(100..999))}])
+        } else { json!([]) },
         "files": {
             "label": {"paper_size": pick(rng, &["4x6", "a4", "default"]), "url": format!("https://sandbox-download.example.com/label/{day}/{}.pdf", hex(rng, 16)), "file_type": "pdf"},
             "invoice": if rng.bool() { json!({"paper_size": "a4", "url": format!("https://sandbox-download.example.com/invoice/{day}/{}.pdf", hex(rng, 16)), "file_type": "pdf"}) } else { Value::Null },
@@ -1223,18 +1479,22 @@ fn shipping_courier(rng: &mut Rng, idx: usize) -> Built {
         "slug": slug,
         "name": name,
         "operations": {
-            "create_label": true,
-            "cancel_label": rng.bool(),
-            "get_rates": true,
-            "create_manifest": rng.bool(),
-            "create_pickup": rng.bool(),
-            "cancel_pickup": rng.bool(),
+            "post@labels": true,
+            "post@cancel-labels": rng.bool(),
+            "post@rates": true,
+            "post@manifests": rng.bool(),
         },
-        "ship_from": pick(rng, &["domestic", "international"]),
-        "ship_to": pick(rng, &["domestic", "international"]),
-        "paper_sizes": ["4x6", "a4"],
-        "courier_service_types": [{"service_type": format!("{slug}_ground"), "service_name": "Ground"}],
-        "courier_box_types": [{"box_type": "custom", "name": "Custom box"}],
+        "ship_from": if rng.bool() { "Global" } else { pick(rng, PLACES).0 },
+        "ship_to": "Global",
+        "paper_sizes": ["4x6", "a4", "default"],
+        "courier_service_types": [
+            {"service_type": format!("{slug}_ground"), "service_name": "Ground", "ship_from.country": "USA, CAN"},
+            {"service_type": format!("{slug}_express"), "service_name": "Express", "ship_from.country": "All countries"},
+        ],
+        "courier_box_types": [
+            {"box_name": "Custom", "box_type": "custom", "box_size_cm": {}, "box_size_in": {}},
+            {"box_name": format!("{name} Envelope"), "box_type": format!("{slug}_envelope"), "box_size_cm": {"width": "24.1", "height": "31.8", "depth": "2.54"}, "box_size_in": {}},
+        ],
     });
     Built {
         key: slug,
@@ -1263,11 +1523,29 @@ pub fn locations(
                 "distance_unit": unit,
                 "phone": phone(&mut rng),
                 "services": ["drop_off", "pick_up"],
-                "address": {"street1": format!("{} Main St", rng.u32(1..999)), "city": city, "postal_code": format!("{}", rng.u32(10_000..99_999)), "country": country},
-                "business_hours": [{"day_of_week": 1, "open_time": "09:00", "close_time": "18:00"}, {"day_of_week": 6, "open_time": "10:00", "close_time": "14:00"}],
+                "address": {
+                    "street": format!("{} MAIN ST", rng.u32(1..999)),
+                    "postal_code": format!("{}", rng.u32(10_000..99_999)),
+                    "city": if city.is_empty() { Value::Null } else { Value::from(city) },
+                    "state": Value::Null,
+                    "country": country,
+                    "latitude": ((rng.f64() * 120.0 - 60.0) * 1e6).round() / 1e6,
+                    "longitude": ((rng.f64() * 340.0 - 170.0) * 1e6).round() / 1e6,
+                },
+                "business_hours": [
+                    {"day_of_week": "Mon", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Tue", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Wed", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Thu", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Fri", "open_time": "09:00", "close_time": "18:00"},
+                    {"day_of_week": "Sat", "open_time": "10:00", "close_time": "14:00"},
+                ],
                 "instructions": if rng.bool() { Value::from("Ask at the counter") } else { Value::Null },
                 "location_type": pick(&mut rng, &["service_point", "locker", "post_office"]),
                 "business_classification": pick(&mut rng, &["retail", "carrier_owned"]),
+                "courier_specific": if slug == "ups" {
+                    json!({"ups": {"public_access_point_id": format!("U{}", rng.u32(10_000_000..99_999_999))}})
+                } else { Value::Null },
             })
         })
         .collect()
@@ -1314,7 +1592,7 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
         QueryClaims => rotate(
             v,
             "status",
-            &["submitted", "in_review", "approved", "resolved"],
+            &["submitted", "under_review", "approved", "paid"],
         ),
         QueryCoverages => rotate(v, "status", &["activated", "claimed", "expired"]),
         Stores => {
@@ -1337,14 +1615,22 @@ pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng
             v["source_updated_at"] = Value::from(ts);
         }
         Fulfillments => {
-            rotate(v, "status", &["pending", "open", "success"]);
+            if v.get("delivery_method").and_then(Value::as_str) == Some("pickup") {
+                rotate(v, "status", &["ready_for_pickup", "picked_up"]);
+            } else {
+                rotate(v, "status", &["pending", "processing", "shipped"]);
+            }
             v["source_updated_at"] = Value::from(ts);
         }
         ShippingRates => rotate(v, "status", &["calculating", "calculated"]),
         ShippingLabels => rotate(v, "status", &["created", "manifested", "cancelled"]),
         ShippingManifests => rotate(v, "status", &["manifesting", "manifested"]),
         CancelLabels => rotate(v, "status", &["cancelling", "cancelled"]),
-        Pickups => rotate(v, "status", &["scheduling", "scheduled", "cancelled"]),
+        Pickups => rotate(
+            v,
+            "status",
+            &["creating", "created", "cancelling", "cancelled"],
+        ),
         CancelPickups => rotate(v, "status", &["cancelling", "cancelled"]),
         ShipperAccounts => {
             v["description"] = Value::from(format!("account rev {}", hex(rng, 4)));
