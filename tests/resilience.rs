@@ -253,7 +253,50 @@ fn every_record_validates_against_its_stream_schema() {
                     e.instance_path()
                 );
             }
+            // Every field arrives typed: the schema declares all that is served
+            // (destinations such as PyAirbyte drop undeclared fields).
+            let mut undeclared = Vec::new();
+            undeclared_fields(r, &schema, "", &mut undeclared);
+            assert!(
+                undeclared.is_empty(),
+                "{}: fields served but not in the schema: {undeclared:?}",
+                def.name
+            );
         }
+    }
+}
+
+/// The paths in `v` that `schema` does not declare (objects with `properties`
+/// and arrays with `items`; a schema without either accepts anything below it).
+fn undeclared_fields(v: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            for (k, child) in m {
+                let path = format!("{at}.{k}");
+                match props.get(k) {
+                    Some(s) => undeclared_fields(child, s, &path, out),
+                    None if schema
+                        .get("additionalProperties")
+                        .is_some_and(Value::is_object) => {}
+                    None => {
+                        if !out.contains(&path) {
+                            out.push(path);
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for item in items {
+                    undeclared_fields(item, s, &format!("{at}[]"), out);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

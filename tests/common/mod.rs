@@ -421,3 +421,33 @@ pub fn kill_and_resume(
     }
     seen
 }
+
+/// Whether an incremental read from `state` can be asked for the changed record
+/// `r` at all: Shipping filters on created_at only, so an update to a record
+/// created before the cursor minus the lookback (7 days by default) is out of
+/// reach by design (documented). Everything else is reachable.
+pub fn reachable(
+    def: &source_aftership::streams::StreamDef,
+    r: &TruthRecord,
+    state: &Value,
+) -> bool {
+    if !def.filter.on_creation() {
+        return true;
+    }
+    let saved = state
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|m| m["stream"]["stream_descriptor"]["name"] == def.name)
+        })
+        .map(|m| m["stream"]["stream_state"].clone());
+    let since = match source_aftership::state::Cursor::from_state(def, saved.as_ref()) {
+        Ok(source_aftership::state::Cursor::Single(Some(c))) => c,
+        _ => return true,
+    };
+    let created = r
+        .created_at
+        .as_deref()
+        .and_then(source_aftership::time::parse_instant);
+    created.is_none_or(|c| c >= since - chrono::Duration::days(7))
+}
