@@ -46,7 +46,7 @@ RUN set -eu; \
 
 ENV AIRBYTE_ENTRYPOINT=/usr/local/bin/source-aftership
 LABEL io.airbyte.name=airbyte/source-aftership \
-      io.airbyte.version=0.1.0
+      io.airbyte.version=0.2.0
 
 WORKDIR /airbyte
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.

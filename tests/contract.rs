@@ -278,14 +278,11 @@ fn carrier_credentials_stay_at_aftership_unless_asked_for() {
     assert!(secrets.iter().all(|s| out.stdout.contains(s.as_str())));
 }
 
-/// Our page sizes above the endpoints' maxima (Shipping's and the stores'
-/// maxima are not documented; the others are lowered to test the rule for every
-/// endpoint), fulfillments refusing `page`/`limit`, Tracking's date pattern: a
-/// full and an incremental sync of all 22 streams still equal the truth, and each
-/// refused endpoint is said once.
-#[test]
-fn a_sync_against_the_strictest_reading_equals_the_truth() {
-    let maxima: BTreeMap<String, u64> = [
+/// Maxima below our page sizes on every paginated endpoint whose maximum is not
+/// fixed by AfterShip's documentation (Shipping, stores) or lowered to test the
+/// rule for every endpoint; each still at least the API's documented default.
+fn lowered_maxima() -> BTreeMap<String, u64> {
+    [
         ("trackings", 150),
         ("courier_connections", 150),
         ("item_returns", 40),
@@ -303,7 +300,17 @@ fn a_sync_against_the_strictest_reading_equals_the_truth() {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    .collect()
+}
+
+/// Our page sizes above the endpoints' maxima (Shipping's and the stores'
+/// maxima are not documented; the others are lowered to test the rule for every
+/// endpoint), fulfillments refusing `page`/`limit`, Tracking's date pattern: a
+/// full and an incremental sync of all 22 streams still equal the truth, and each
+/// refused endpoint is said once.
+#[test]
+fn a_sync_against_the_strictest_reading_equals_the_truth() {
+    let maxima = lowered_maxima();
     let sb = start(aftership_sandbox::SandboxConfig {
         max_limits: maxima.clone(),
         fulfillments_order_id_only: true,
@@ -402,4 +409,41 @@ fn a_sync_against_the_strictest_reading_equals_the_truth() {
         refused <= 1,
         "Tracking refused our requests {refused} times: {stats}"
     );
+}
+
+/// The other reading of the docs: an API that serves an over-maximum `limit` at
+/// its maximum instead of refusing it. Page-number walks then go by what the page
+/// says (its `total`, `has_next_page`, the `limit` it echoes), not by the size we
+/// asked for.
+#[test]
+fn a_sync_against_clamped_page_sizes_equals_the_truth() {
+    let sb = start(aftership_sandbox::SandboxConfig {
+        max_limits: lowered_maxima(),
+        clamp_limits: true,
+        ..sandbox_config(
+            600,
+            &[],
+            &[("orders", 60), ("stores", 14), ("memberships", 400)],
+        )
+    });
+    let base = sb.base_url();
+    let dir = Dir::new("clamped");
+    let out = read(
+        &dir,
+        &with_search(&base, json!({})),
+        &catalog(&[], false),
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{:?}", out.errors());
+    for def in STREAMS.iter() {
+        let q = if def.name == "locations" { SEARCH } else { "" };
+        let want = truth_keys(&base, def.name, q);
+        assert_eq!(
+            out.keys(def.name),
+            want,
+            "{} differs from the truth",
+            def.name
+        );
+    }
+    assert!(out.logs("WARN").is_empty(), "{:#?}", out.logs("WARN"));
 }

@@ -290,6 +290,7 @@ async fn pipeline(
             max_limits: &st.max_limits,
             fulfillments_order_id_only: settings.fulfillments_order_id_only,
             exact_probe: st.exact_probe,
+            clamp_limits: st.clamp_limits,
         };
         handlers::dispatch(&ds, &req, st.seed)
     };

@@ -60,6 +60,10 @@ pub struct SandboxConfig {
     /// bytes (unsorted keys, a 23-digit integer, a long decimal, escapes); see
     /// `/__sandbox/served`. What filters and truth read is unchanged.
     pub exact_probe: bool,
+    /// A `limit` above an endpoint's maximum is served at the maximum (and echoed
+    /// where the product echoes `limit`) instead of refused: the other reading of
+    /// the docs, which say neither.
+    pub clamp_limits: bool,
 }
 
 /// Live writes: after every `every` answered API requests (any status; admin
@@ -131,6 +135,7 @@ impl Default for SandboxConfig {
             live_writes: None,
             fulfillments_leave_orders: false,
             exact_probe: false,
+            clamp_limits: false,
         }
     }
 }

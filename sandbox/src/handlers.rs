@@ -35,6 +35,8 @@ pub struct Req<'a> {
     pub fulfillments_order_id_only: bool,
     /// Splice [`PROBE`] into every served record (`--exact-probe`).
     pub exact_probe: bool,
+    /// Serve a `limit` above the maximum at the maximum (`--clamp-limits`).
+    pub clamp_limits: bool,
 }
 
 type Out = Result<Vec<u8>, ApiError>;
@@ -49,6 +51,14 @@ fn page_limit(req: &Req<'_>) -> Result<u64, ApiError> {
         documented: false,
     });
     let max = req.max_limits.get(&req.stream).copied().unwrap_or(ps.max);
+    let over = req
+        .params
+        .get("limit")
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .is_some_and(|l| l > max);
+    if req.clamp_limits && over {
+        return Ok(max);
+    }
     int_param(
         req.params,
         req.stream.product(),

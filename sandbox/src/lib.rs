@@ -86,6 +86,7 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         max_limits,
         live: Default::default(),
         exact_probe: cfg.exact_probe,
+        clamp_limits: cfg.clamp_limits,
     })
 }
 

@@ -67,6 +67,9 @@ struct Cli {
     /// Splice an exact-bytes "probe" member first into every served record
     #[arg(long)]
     exact_probe: bool,
+    /// Serve a `limit` above the maximum at the maximum instead of refusing it
+    #[arg(long)]
+    clamp_limits: bool,
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -127,6 +130,7 @@ async fn main() -> std::io::Result<()> {
         live_writes: cli.live_writes,
         fulfillments_leave_orders: cli.fulfillments_leave_orders,
         exact_probe: cli.exact_probe,
+        clamp_limits: cli.clamp_limits,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -51,6 +51,8 @@ pub struct AppState {
     pub live: Mutex<LiveState>,
     /// Splice the probe into every served record (`--exact-probe`).
     pub exact_probe: bool,
+    /// Serve an over-maximum `limit` at the maximum (`--clamp-limits`).
+    pub clamp_limits: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -809,3 +809,21 @@ async fn fulfillments_order_id_only_refuses_other_parameters() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn clamp_limits_serves_an_over_maximum_limit_at_the_maximum() {
+    let t = common::start(aftership_sandbox::SandboxConfig {
+        rate_limit: false,
+        records: 200,
+        clamp_limits: true,
+        max_limits: [("memberships".to_string(), 20)].into_iter().collect(),
+        ..aftership_sandbox::SandboxConfig::default()
+    })
+    .await;
+    let r = t.get("/admin/2022-01/memberships?limit=150").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["pagination"]["limit"], 20);
+    assert_eq!(r.body["data"]["memberships"].as_array().unwrap().len(), 20);
+    let r = t.get("/admin/2022-01/memberships?limit=0").await;
+    assert_eq!(r.status, 422, "below the minimum is still refused");
+}

@@ -45,6 +45,10 @@ pub struct Pager {
     guard: Guard,
     pub pages: u64,
     pub records: u64,
+    /// Records read since the walk last started from its first page.
+    read: u64,
+    /// The page size the API says it used, when it says (it may clamp ours).
+    served: Option<u32>,
     /// The total the API reported on the first page, where it reports one.
     pub total: Option<u64>,
     /// Set once the walk is over.
@@ -84,6 +88,8 @@ impl Pager {
             guard: Guard::default(),
             pages: 0,
             records: 0,
+            read: 0,
+            served: None,
             total: None,
             end: None,
             ahead: None,
@@ -126,9 +132,11 @@ impl Pager {
         }
     }
 
-    /// The page size in force (the documented default when no `limit` is sent).
+    /// The page size in force: the one asked for (the documented default when no
+    /// `limit` is sent), or the smaller one the API says it served.
     pub fn limit(&self) -> u32 {
-        self.asked().limit
+        let asked = self.asked().limit;
+        self.served.map_or(asked, |s| s.min(asked).max(1))
     }
 
     fn asked(&self) -> Asked {
@@ -180,6 +188,10 @@ impl Pager {
             }
             (pos, _) => pos.clone(),
         };
+        if self.pos == Position::First {
+            self.read = 0;
+            self.guard = Guard::default();
+        }
     }
 
     /// After `e`: when it is the API refusing our paging parameters, step down to
@@ -234,6 +246,12 @@ impl Pager {
         }
         self.pages += 1;
         self.records += page.len() as u64;
+        self.read += page.len() as u64;
+        self.served = page
+            .info
+            .limit
+            .and_then(|l| u32::try_from(l).ok())
+            .or(self.served);
         if self.pages == 1 {
             self.total = page.info.total;
         }
@@ -243,6 +261,8 @@ impl Pager {
             next_cursor: page.info.next_cursor.as_deref(),
             total: page.info.total,
             next_token: page.next_token.as_deref(),
+            served_limit: page.info.limit,
+            read: self.read,
             fingerprint: page.fingerprint(),
         };
         let asked = self.asked();

@@ -16,6 +16,9 @@ pub struct PageInfo {
     pub next_cursor: Option<String>,
     #[serde(default)]
     pub has_next_page: Option<bool>,
+    /// The page size the API says it used (it may clamp ours).
+    #[serde(default)]
+    pub limit: Option<u64>,
 }
 
 /// One parsed page.

@@ -32,6 +32,10 @@ pub struct Seen<'a> {
     pub next_cursor: Option<&'a str>,
     pub total: Option<u64>,
     pub next_token: Option<&'a str>,
+    /// The page size the API says it used (`pagination.limit`), if it says.
+    pub served_limit: Option<u64>,
+    /// Records this walk has read, this page included.
+    pub read: u64,
     /// Size, first and last record ([`super::Page::fingerprint`]).
     pub fingerprint: (usize, &'a str, &'a str),
 }
@@ -101,10 +105,15 @@ pub fn step(paging: &Paging, asked: Asked, pos: &Position, seen: &Seen, guard: &
             if asked.bare {
                 return Step::Done;
             }
-            let full = seen.len as u64 >= u64::from(asked.limit);
+            // An API may clamp the size we ask for: what it says it used counts.
+            let size = seen
+                .served_limit
+                .map_or(u64::from(asked.limit), |l| l.min(u64::from(asked.limit)))
+                .max(1);
+            let full = seen.len as u64 >= size;
             let more = match (end, seen.total) {
                 (PageEnd::HasNext, _) => seen.has_next.unwrap_or(full),
-                (PageEnd::Total, Some(t)) => u64::from(page) * u64::from(asked.limit) < t,
+                (PageEnd::Total, Some(t)) => seen.read < t,
                 (PageEnd::Total, None) => full,
             };
             if !more {
@@ -362,6 +371,7 @@ mod tests {
         let mut g = Guard::default();
         let s = Seen {
             total: Some(5),
+            read: 2,
             ..seen(2, "1")
         };
         assert_eq!(
@@ -370,6 +380,7 @@ mod tests {
         );
         let s = Seen {
             total: Some(4),
+            read: 4,
             ..seen(2, "3")
         };
         assert_eq!(
@@ -384,6 +395,62 @@ mod tests {
         assert!(
             matches!(&s, Step::Broken(m) if m.contains("page 3 is empty")),
             "{s:?}"
+        );
+    }
+
+    #[test]
+    fn an_api_that_clamps_our_page_size_is_read_to_the_end() {
+        // We ask for 200, the API serves 100 (and says so, or not).
+        let asked = Asked {
+            limit: 200,
+            bare: false,
+        };
+        let members = Paging::pages(
+            "page",
+            PageEnd::Total,
+            Limit::new("limit", 200, 100),
+            10_000,
+        );
+        let s = Seen {
+            total: Some(250),
+            read: 100,
+            served_limit: Some(100),
+            ..seen(100, "1")
+        };
+        assert_eq!(
+            step(&members, asked, &Position::First, &s, &mut Guard::default()),
+            Step::Go(Position::Page(2))
+        );
+        let s = Seen {
+            total: Some(250),
+            read: 200,
+            ..seen(100, "2")
+        };
+        let mut g = Guard::default();
+        assert_eq!(
+            step(&members, asked, &Position::Page(2), &s, &mut g),
+            Step::Go(Position::Page(3)),
+            "total, not page × limit, says whether more exist"
+        );
+        let commerce = Paging::pages("page", PageEnd::HasNext, Limit::new("limit", 50, 10), 200);
+        let s = Seen {
+            served_limit: Some(20),
+            ..seen(20, "1")
+        };
+        let asked = Asked {
+            limit: 50,
+            bare: false,
+        };
+        assert_eq!(
+            step(
+                &commerce,
+                asked,
+                &Position::First,
+                &s,
+                &mut Guard::default()
+            ),
+            Step::Go(Position::Page(2)),
+            "a full page at the served size means more"
         );
     }
 
