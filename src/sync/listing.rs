@@ -42,6 +42,36 @@ enum Pass {
     CreatedAsc,
 }
 
+fn sort_of(sorts: Sorts, pass: Pass) -> Sort {
+    match pass {
+        Pass::UpdatedDesc => sorts.updated_desc,
+        Pass::CreatedDesc => sorts.created_desc,
+        Pass::CreatedAsc => sorts.created_asc,
+    }
+}
+
+/// A walk of `base` in the order of `pass`.
+fn sorted_pager(
+    ctx: &Ctx,
+    def: &'static StreamDef,
+    base: &Request,
+    sorts: Sorts,
+    pass: Pass,
+    page_size: Option<u32>,
+    times: Option<&Arc<TimeFields>>,
+) -> Pager {
+    let mut req = base.clone();
+    req.query.push((
+        sorts.param.to_string(),
+        sort_of(sorts, pass).value.to_string(),
+    ));
+    let pager = Pager::new(&ctx.client, &ctx.sizes, def, req, page_size);
+    match times {
+        Some(t) => pager.with_times(t),
+        None => pager,
+    }
+}
+
 /// One partition's listing, walked pass after pass. `next()` yields pages; each
 /// item should go through [`Listing::fresh`], which drops what an earlier page of
 /// this listing already handed out.
@@ -79,50 +109,41 @@ impl<'c> Listing<'c> {
             Reach::UpdatedSince(_) => Pass::UpdatedDesc,
             _ => Pass::CreatedDesc,
         };
-        let mut l = Listing {
+        let pager = sorted_pager(ctx, def, &base, sorts, pass, page_size, times.as_ref());
+        Listing {
             ctx,
             def,
             sorts,
-            pager: Pager::new(&ctx.client, &ctx.sizes, def, base.clone(), page_size),
             base,
             page_size,
             times,
             reach,
             pass,
+            pager,
             keys: HashSet::new(),
             oldest_desc: None,
             newest_asc: None,
             stop: false,
             unreached: None,
-        };
-        l.start(pass);
-        l
+        }
     }
 
     fn sort(&self) -> Sort {
-        match self.pass {
-            Pass::UpdatedDesc => self.sorts.updated_desc,
-            Pass::CreatedDesc => self.sorts.created_desc,
-            Pass::CreatedAsc => self.sorts.created_asc,
-        }
+        sort_of(self.sorts, self.pass)
     }
 
+    /// Walk the listing anew in the order of `pass`.
     fn start(&mut self, pass: Pass) {
         self.pass = pass;
-        let mut req = self.base.clone();
-        req.query
-            .push((self.sorts.param.to_string(), self.sort().value.to_string()));
-        let mut pager = Pager::new(
-            &self.ctx.client,
-            &self.ctx.sizes,
+        self.pager = sorted_pager(
+            self.ctx,
             self.def,
-            req,
+            &self.base,
+            self.sorts,
+            pass,
             self.page_size,
+            self.times.as_ref(),
         );
-        if let Some(t) = &self.times {
-            pager = pager.with_times(t);
-        }
-        self.pager = pager;
     }
 
     /// The next page, or None when the listing is done.

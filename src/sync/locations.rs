@@ -72,7 +72,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn derived_searches(&self, parent: &str) -> Result<Vec<LocationSearch>, ApiError> {
+    async fn derived_searches(&mut self, parent: &str) -> Result<Vec<LocationSearch>, ApiError> {
         let def = crate::streams::find(parent).ok_or_else(|| ApiError::Broken {
             product: self.def.product,
             message: format!(

@@ -188,11 +188,17 @@ fn summary_line(name: &str, s: &Summary) -> String {
             .unwrap_or_else(|| "-".into())
     );
     if !s.truncated.is_empty() {
+        let shown: Vec<&str> = s.truncated.iter().take(3).map(String::as_str).collect();
+        let more = s.truncated.len() - shown.len();
         line.push_str(&format!(
-            " truncated={} ({})",
+            " truncated={} ({}",
             s.truncated.len(),
-            s.truncated.join("; ")
+            shown.join("; ")
         ));
+        if more > 0 {
+            line.push_str(&format!("; and {more} more, each in a WARN above"));
+        }
+        line.push(')');
     }
     line
 }

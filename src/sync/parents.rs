@@ -5,7 +5,7 @@ use super::cursor::saved;
 use super::listing::{Listing, Reach};
 use super::run::{CursorVal, Partition, Run, cursor_val, string_field};
 use crate::http::{ApiError, Request};
-use crate::paginate::{End, Item, Pager};
+use crate::paginate::{Item, Pager};
 use crate::streams::{self, StreamDef};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -21,9 +21,10 @@ impl Run<'_> {
         })
     }
 
-    /// Walk every page of a parent list, handing each record to `each`.
+    /// Walk every page of a parent list, handing each record to `each`; a listing
+    /// cut at AfterShip's page ceiling is reported on this stream.
     pub(super) async fn parent_records(
-        &self,
+        &mut self,
         def: &'static StreamDef,
         store_id: Option<String>,
         mut each: impl FnMut(Item<'_>),
@@ -32,17 +33,28 @@ impl Run<'_> {
             product: def.product,
             path: def.path,
             query: Vec::new(),
-            store_id,
+            store_id: store_id.clone(),
         };
         let mut pager = Pager::new(&self.ctx.client, &self.ctx.sizes, def, req, None);
         while let Some(page) = pager.next().await? {
             page.items().for_each(&mut each);
         }
+        if pager.capped() {
+            let p = Partition {
+                store_id,
+                ..Partition::default()
+            };
+            let what = format!(
+                "its parent list {} stops at AfterShip's ceiling after {} records; the children of the {} not listed were not read",
+                def.path, pager.records, def.name
+            );
+            self.truncated(&p, &what);
+        }
         Ok(())
     }
 
     /// The ids of the parent's records, each once, in the API's order.
-    async fn parent_ids(&self, parent: &str) -> Result<Vec<String>, ApiError> {
+    async fn parent_ids(&mut self, parent: &str) -> Result<Vec<String>, ApiError> {
         let def = self.parent_def(parent)?;
         let mut ids: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
@@ -229,9 +241,7 @@ impl Run<'_> {
                     for page in &pages {
                         self.take_page(page.items(), threshold, &mut seen, &p)?;
                     }
-                    if pager.end == Some(End::OnePage { full: true }) || pager.capped() {
-                        self.report_end(&p, &pager);
-                    }
+                    self.report_end(&p, &pager);
                 }
             }
             if let Some(t) = seen {
