@@ -31,18 +31,6 @@ fn emitted(outs: &[&Output], def: &StreamDef) -> Seen {
     seen
 }
 
-/// The cursor of `def` in a list of state messages.
-fn cursor_in(state: &Value, def: &StreamDef) -> Cursor {
-    let s = state
-        .as_array()
-        .and_then(|l| {
-            l.iter()
-                .find(|m| m["stream"]["stream_descriptor"]["name"] == def.name)
-        })
-        .map(|m| m["stream"]["stream_state"].clone());
-    Cursor::from_state(def, s.as_ref()).expect("the connector's own state")
-}
-
 /// What the two syncs left behind, per stream: records whose latest version
 /// neither emitted (`lost`), and those the API cannot serve to an incremental
 /// read by design (`unreachable`: Shipping filters on created_at only, so an
@@ -232,14 +220,13 @@ fn fulfillment_changes_that_leave_their_order_alone_are_caught_by_the_lookback()
     // Changed fulfillments of orders that did not move, created well inside the
     // week (source_created_at is up to two days before created_at).
     let recent = chrono::Utc::now() - chrono::Duration::days(5);
+    let changed: BTreeSet<String> = changed_at(&base, "fulfillments", "updated_at", now)
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
     let must: BTreeSet<String> = truth(&base, "fulfillments", "")
         .into_iter()
-        .filter(|r| {
-            r.updated_at
-                .as_deref()
-                .and_then(parse_instant)
-                .is_some_and(|t| t > now - chrono::Duration::seconds(1))
-        })
+        .filter(|r| changed.contains(&r.key))
         .filter(|r| {
             let (store, order) = r
                 .key

@@ -203,14 +203,6 @@ fn incremental_reads_catch_every_change_with_few_requests() {
     }
 }
 
-fn state_of(state: &Value, name: &str) -> Option<Value> {
-    state
-        .as_array()?
-        .iter()
-        .find(|m| m["stream"]["stream_descriptor"]["name"] == name)
-        .map(|m| m["stream"]["stream_state"].clone())
-}
-
 #[test]
 fn kill_at_any_moment_and_resume_loses_nothing() {
     let streams = ["trackings", "shipping_labels", "orders", "query_coverages"];

@@ -422,6 +422,47 @@ pub fn kill_and_resume(
     seen
 }
 
+/// The state of stream `name` in a list of STATE messages.
+pub fn state_of(state: &Value, name: &str) -> Option<Value> {
+    state
+        .as_array()?
+        .iter()
+        .find(|m| m["stream"]["stream_descriptor"]["name"] == name)
+        .map(|m| m["stream"]["stream_state"].clone())
+}
+
+/// The cursor of `def` in a list of STATE messages the connector wrote.
+pub fn cursor_in(
+    state: &Value,
+    def: &source_aftership::streams::StreamDef,
+) -> source_aftership::state::Cursor {
+    source_aftership::state::Cursor::from_state(def, state_of(state, def.name).as_ref())
+        .expect("the connector's own state")
+}
+
+/// The records of `stream` whose `field` (`updated_at` or `created_at`) is at the
+/// sandbox clock `now` (the moment an advance changed them), to the second.
+pub fn changed_at(
+    base: &str,
+    stream: &str,
+    field: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<TruthRecord> {
+    truth(base, stream, "")
+        .into_iter()
+        .filter(|r| {
+            let v = if field == "created_at" {
+                &r.created_at
+            } else {
+                &r.updated_at
+            };
+            v.as_deref()
+                .and_then(source_aftership::time::parse_instant)
+                .is_some_and(|t| t > now - chrono::Duration::seconds(1))
+        })
+        .collect()
+}
+
 /// Whether an incremental read from `state` can be asked for the changed record
 /// `r` at all: Shipping filters on created_at only, so an update to a record
 /// created before the cursor minus the lookback (7 days by default) is out of
@@ -434,15 +475,8 @@ pub fn reachable(
     if !def.filter.on_creation() {
         return true;
     }
-    let saved = state
-        .as_array()
-        .and_then(|l| {
-            l.iter()
-                .find(|m| m["stream"]["stream_descriptor"]["name"] == def.name)
-        })
-        .map(|m| m["stream"]["stream_state"].clone());
-    let since = match source_aftership::state::Cursor::from_state(def, saved.as_ref()) {
-        Ok(source_aftership::state::Cursor::Single(Some(c))) => c,
+    let since = match cursor_in(state, def) {
+        source_aftership::state::Cursor::Single(Some(c)) => c,
         _ => return true,
     };
     let created = r
