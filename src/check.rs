@@ -1,7 +1,7 @@
 //! `check`: one cheap request per AfterShip API product, concurrently.
 
 use crate::config::Config;
-use crate::http::{ApiError, Client, Request};
+use crate::http::{ApiError, Client, Request, Stop};
 use crate::streams::{Product, STREAMS};
 
 /// The outcome of one product's probe.
@@ -13,10 +13,10 @@ pub enum Probe {
 }
 
 /// Returns (succeeded, message) for the CONNECTION_STATUS.
-pub async fn check(config: &Config) -> (bool, String) {
+pub async fn check(config: &Config, stop: Stop) -> (bool, String) {
     let mut config = config.clone();
     config.max_retries = config.max_retries.min(2);
-    let client = match Client::new(&config) {
+    let client = match Client::new(&config, stop) {
         Ok(c) => c,
         Err(e) => return (false, e),
     };

@@ -268,9 +268,15 @@ pub fn load(path: &Path) -> Result<Config, String> {
 
 /// Validate a parsed config value.
 pub fn parse(value: &Value) -> Result<Config, String> {
-    if let Some(key) = value.get("api_key").and_then(Value::as_str) {
-        crate::protocol::register_secret(key);
-    }
+    // No message of this function may echo the key, whatever else is wrong.
+    let key = value
+        .get("api_key")
+        .and_then(Value::as_str)
+        .filter(|k| k.len() >= 4);
+    let redact = |text: &str| match key {
+        Some(k) => text.replace(k, "**********"),
+        None => text.to_string(),
+    };
     if !value.is_object() {
         return Err("the config must be a JSON object".into());
     }
@@ -285,10 +291,10 @@ pub fn parse(value: &Value) -> Result<Config, String> {
         } else if field == "start_date" {
             format!(
                 "must be an RFC 3339 date-time such as 2025-01-01T00:00:00Z, got {}",
-                crate::protocol::redact(&err.instance().to_string())
+                redact(&err.instance().to_string())
             )
         } else {
-            crate::protocol::redact(&err.to_string())
+            redact(&err.to_string())
         };
         return Err(if field.is_empty() {
             detail

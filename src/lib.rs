@@ -18,90 +18,162 @@ pub mod sync;
 pub mod time;
 
 use cli::{Cli, Command};
-use protocol::FailureType;
+use http::Stop;
+use protocol::{FailureType, LogLevel, Output};
+use std::sync::Arc;
 
-/// Run one command; returns the process exit code.
+/// Run one command, writing to stdout; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    logging::init(cli.debug);
-    let code = match cli.command {
-        Command::Spec => {
-            protocol::spec(config::spec());
-            0
+    Runner::new(Arc::new(Output::stdout())).run(cli)
+}
+
+/// One run of the connector: the writer every message goes through, and the flag
+/// that SIGTERM/SIGINT set. Handed down, never global.
+pub struct Runner {
+    out: Arc<Output>,
+    stop: Stop,
+}
+
+impl Runner {
+    pub fn new(out: Arc<Output>) -> Runner {
+        Runner {
+            out,
+            stop: Stop::default(),
         }
-        Command::Check { config } => match config::load(&config) {
-            // A config the user can fix is a FAILED status, not a crash.
-            Err(e) => {
-                protocol::connection_status(false, &e);
+    }
+
+    /// Run one command; returns the process exit code.
+    pub fn run(&self, cli: Cli) -> i32 {
+        logging::init(cli.debug, self.out.clone());
+        let out = &self.out;
+        let code = match cli.command {
+            Command::Spec => {
+                out.spec(config::spec());
                 0
             }
-            Ok(cfg) => match runtime() {
-                Ok(rt) => {
-                    let (ok, msg) = rt.block_on(check::check(&cfg));
-                    protocol::connection_status(ok, &msg);
+            Command::Check { config } => match self.config(&config) {
+                // A config the user can fix is a FAILED status, not a crash.
+                Err(e) => {
+                    out.connection_status(false, &e);
                     0
                 }
-                Err(e) => system_error(&e),
-            },
-        },
-        Command::Discover { config } => match config::load(&config) {
-            Err(e) => config_error(&e),
-            Ok(_) => {
-                protocol::catalog(streams::catalog());
-                0
-            }
-        },
-        Command::Read {
-            config,
-            catalog,
-            state,
-        } => {
-            let cfg = match config::load(&config) {
-                Ok(c) => c,
-                Err(e) => return finish(config_error(&e)),
-            };
-            let selected = match catalog::load(&catalog) {
-                Ok(s) => s,
-                Err(e) => return finish(config_error(&e)),
-            };
-            let selected = match state.as_deref() {
-                Some(path) => state::InputState::load_cursors(path, selected),
-                None => state::InputState::default().cursors(selected),
-            };
-            let selected = match selected {
-                Ok(s) => s,
-                Err(e) => return finish(config_error(&e)),
-            };
-            match runtime() {
-                Ok(rt) => {
-                    let code = rt.block_on(async {
-                        install_signal_handlers();
-                        sync::read(cfg, selected).await
-                    });
-                    if http::interrupted() {
-                        die_by_sigterm();
+                Ok(cfg) => match runtime() {
+                    Ok(rt) => {
+                        let (ok, msg) = rt.block_on(check::check(&cfg, self.stop.clone()));
+                        out.connection_status(ok, &msg);
+                        0
                     }
-                    code
+                    Err(e) => self.system_error(&e),
+                },
+            },
+            Command::Discover { config } => match self.config(&config) {
+                Err(e) => self.config_error(&e),
+                Ok(_) => {
+                    out.catalog(streams::catalog());
+                    0
                 }
-                Err(e) => system_error(&e),
-            }
+            },
+            Command::Read {
+                config,
+                catalog,
+                state,
+            } => self.read(&config, &catalog, state.as_deref()),
+        };
+        out.flush();
+        code
+    }
+
+    /// Load the config; from then on its API key is scrubbed from every message.
+    fn config(&self, path: &std::path::Path) -> Result<config::Config, String> {
+        let cfg = config::load(path)?;
+        self.out.register_secret(&cfg.api_key);
+        Ok(cfg)
+    }
+
+    fn read(
+        &self,
+        config: &std::path::Path,
+        catalog: &std::path::Path,
+        state: Option<&std::path::Path>,
+    ) -> i32 {
+        let cfg = match self.config(config) {
+            Ok(c) => c,
+            Err(e) => return self.config_error(&e),
+        };
+        let selected = match catalog::load(catalog) {
+            Ok(s) => s,
+            Err(e) => return self.config_error(&e),
+        };
+        let selected = match state {
+            Some(path) => state::InputState::load_cursors(path, selected),
+            None => state::InputState::default().cursors(selected),
+        };
+        let selected = match selected {
+            Ok(s) => s,
+            Err(e) => return self.config_error(&e),
+        };
+        let rt = match runtime() {
+            Ok(rt) => rt,
+            Err(e) => return self.system_error(&e),
+        };
+        let code = rt.block_on(async {
+            self.on_signal_stop();
+            sync::read(cfg, selected, self.out.clone(), self.stop.clone()).await
+        });
+        if self.stop.is_set() {
+            self.die_by_sigterm();
         }
-    };
-    finish(code)
-}
+        code
+    }
 
-fn finish(code: i32) -> i32 {
-    protocol::out().flush();
-    code
-}
+    fn config_error(&self, message: &str) -> i32 {
+        self.out
+            .trace_error(FailureType::ConfigError, message, None, None);
+        1
+    }
 
-fn config_error(message: &str) -> i32 {
-    protocol::trace_error(FailureType::ConfigError, message, None, None);
-    1
-}
+    fn system_error(&self, message: &str) -> i32 {
+        self.out
+            .trace_error(FailureType::SystemError, message, None, None);
+        1
+    }
 
-fn system_error(message: &str) -> i32 {
-    protocol::trace_error(FailureType::SystemError, message, None, None);
-    1
+    /// SIGTERM/SIGINT: stop fetching, let the streams flush what they have and
+    /// their state, then exit non-zero.
+    fn on_signal_stop(&self) {
+        let (stop, out) = (self.stop.clone(), self.out.clone());
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+            stop.set();
+            out.log(
+                LogLevel::Warn,
+                "interrupted: stopping after the records already received",
+            );
+        });
+    }
+
+    /// After an interrupted read has flushed its records and state, end the way an
+    /// unhandled SIGTERM would, so callers that expect "killed by SIGTERM"
+    /// (PyAirbyte accepts exit −15 after it stops a read) see exactly that.
+    fn die_by_sigterm(&self) {
+        self.out.flush();
+        // SAFETY: restoring the default disposition and raising a signal on our own
+        // process; no memory is touched.
+        unsafe {
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            libc::raise(libc::SIGTERM);
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -110,40 +182,4 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
-}
-
-/// SIGTERM/SIGINT: stop fetching, let the streams flush what they have and their
-/// state, then exit non-zero.
-fn install_signal_handlers() {
-    tokio::spawn(async {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = int.recv() => {},
-        }
-        http::INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
-        protocol::log(
-            protocol::LogLevel::Warn,
-            "interrupted: stopping after the records already received",
-        );
-    });
-}
-
-/// After an interrupted read has flushed its records and state, end the way an
-/// unhandled SIGTERM would, so callers that expect "killed by SIGTERM" (PyAirbyte
-/// accepts exit −15 after it stops a read) see exactly that.
-fn die_by_sigterm() {
-    protocol::out().flush();
-    // SAFETY: restoring the default disposition and raising a signal on our own
-    // process; no memory is touched.
-    unsafe {
-        libc::signal(libc::SIGTERM, libc::SIG_DFL);
-        libc::raise(libc::SIGTERM);
-    }
 }

@@ -1,7 +1,8 @@
 //! Diagnostics as Airbyte LOG messages: a tracing layer that writes every event as
 //! an AirbyteLogMessage through the protocol writer, never free text on stdout.
 
-use crate::protocol::{self, LogLevel};
+use crate::protocol::{LogLevel, Output};
+use std::sync::Arc;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::Layer;
@@ -10,6 +11,7 @@ use tracing_subscriber::prelude::*;
 
 struct LogLayer {
     max: Level,
+    out: Arc<Output>,
 }
 
 #[derive(Default)]
@@ -49,14 +51,17 @@ impl<S: Subscriber> Layer<S> for LogLayer {
             Level::DEBUG => LogLevel::Debug,
             Level::TRACE => LogLevel::Trace,
         };
-        protocol::log(level, &msg.0);
+        self.out.log(level, &msg.0);
     }
 }
 
-/// Install the LOG layer; `debug` lowers the threshold from INFO to DEBUG.
-pub fn init(debug: bool) {
+/// Install the LOG layer writing to `out`; `debug` lowers the threshold from INFO
+/// to DEBUG. (tracing's subscriber is the one process-wide registration here: it is
+/// how the `tracing` macros find their layer.)
+pub fn init(debug: bool, out: Arc<Output>) {
     let layer = LogLayer {
         max: if debug { Level::DEBUG } else { Level::INFO },
+        out,
     };
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }

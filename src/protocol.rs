@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, as Airbyte's `emitted_at` wants it (an integer).
@@ -48,46 +48,14 @@ pub enum LogLevel {
     Fatal,
 }
 
-/// Secret strings (the API key) that must never leave the process in a message.
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
-
-/// Register a secret; every non-record message is scrubbed of it from now on.
-pub fn register_secret(secret: &str) {
-    if secret.len() < 4 {
-        return;
-    }
-    if let Ok(mut s) = SECRETS.write() {
-        if !s.iter().any(|x| x == secret) {
-            s.push(secret.to_string());
-        }
-    }
-}
-
-/// Replace every registered secret in `text` with asterisks.
-pub fn redact(text: &str) -> String {
-    let mut out = text.to_string();
-    if let Ok(secrets) = SECRETS.read() {
-        for s in secrets.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), "**********");
-            }
-        }
-    }
-    out
-}
-
-/// The single stdout writer. Lines are written whole under one lock, so concurrent
-/// streams never interleave bytes.
+/// The single stdout writer, handed to whatever writes messages. Lines are written
+/// whole under one lock, so concurrent streams never interleave bytes; every
+/// message but a record passes through the redactor of the secrets registered
+/// with it (the API key).
 pub struct Output {
     inner: Mutex<BufWriter<Box<dyn Write + Send>>>,
     broken: AtomicBool,
-}
-
-static OUTPUT: OnceLock<Output> = OnceLock::new();
-
-/// The process-wide writer (stdout unless a test installed another sink first).
-pub fn out() -> &'static Output {
-    OUTPUT.get_or_init(|| Output::new(Box::new(io::stdout())))
+    secrets: RwLock<Vec<String>>,
 }
 
 impl Output {
@@ -95,7 +63,37 @@ impl Output {
         Output {
             inner: Mutex::new(BufWriter::with_capacity(256 * 1024, sink)),
             broken: AtomicBool::new(false),
+            secrets: RwLock::new(Vec::new()),
         }
+    }
+
+    pub fn stdout() -> Self {
+        Output::new(Box::new(io::stdout()))
+    }
+
+    /// Register a secret; every non-record message is scrubbed of it from now on.
+    pub fn register_secret(&self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        if let Ok(mut s) = self.secrets.write() {
+            if !s.iter().any(|x| x == secret) {
+                s.push(secret.to_string());
+            }
+        }
+    }
+
+    /// `text` with every registered secret replaced by asterisks.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        if let Ok(secrets) = self.secrets.read() {
+            for s in secrets.iter() {
+                if out.contains(s.as_str()) {
+                    out = out.replace(s.as_str(), "**********");
+                }
+            }
+        }
+        out
     }
 
     /// True once stdout was closed by the reader (EPIPE): stop producing.
@@ -129,7 +127,7 @@ impl Output {
 
     /// Write a message that is not a record: serialised, redacted, flushed.
     pub fn message(&self, msg: &Value) {
-        let mut line = redact(&msg.to_string());
+        let mut line = self.redact(&msg.to_string());
         line.push('\n');
         self.write_bytes(line.as_bytes(), true);
     }
@@ -154,96 +152,122 @@ impl Output {
         }
         self.write_bytes(&buf, false);
     }
-}
 
-pub fn log(level: LogLevel, message: &str) {
-    out().message(&serde_json::json!({
-        "type": "LOG",
-        "log": {"level": level, "message": message}
-    }));
-}
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.message(&serde_json::json!({
+            "type": "LOG",
+            "log": {"level": level, "message": message}
+        }));
+    }
 
-pub fn spec(spec: Value) {
-    out().message(&serde_json::json!({"type": "SPEC", "spec": spec}));
-}
+    pub fn spec(&self, spec: Value) {
+        self.message(&serde_json::json!({"type": "SPEC", "spec": spec}));
+    }
 
-pub fn catalog(catalog: Value) {
-    out().message(&serde_json::json!({"type": "CATALOG", "catalog": catalog}));
-}
+    pub fn catalog(&self, catalog: Value) {
+        self.message(&serde_json::json!({"type": "CATALOG", "catalog": catalog}));
+    }
 
-pub fn connection_status(succeeded: bool, message: &str) {
-    out().message(&serde_json::json!({
-        "type": "CONNECTION_STATUS",
-        "connectionStatus": {
-            "status": if succeeded { "SUCCEEDED" } else { "FAILED" },
-            "message": message,
-        }
-    }));
-}
-
-pub fn stream_status(stream: &str, status: StreamStatus) {
-    out().message(&serde_json::json!({
-        "type": "TRACE",
-        "trace": {
-            "type": "STREAM_STATUS",
-            "emitted_at": now_ms(),
-            "stream_status": {
-                "stream_descriptor": {"name": stream},
-                "status": status,
+    pub fn connection_status(&self, succeeded: bool, message: &str) {
+        self.message(&serde_json::json!({
+            "type": "CONNECTION_STATUS",
+            "connectionStatus": {
+                "status": if succeeded { "SUCCEEDED" } else { "FAILED" },
+                "message": message,
             }
-        }
-    }));
-}
-
-/// A TRACE ERROR. `stream` is set when the error belongs to one stream.
-pub fn trace_error(
-    failure_type: FailureType,
-    message: &str,
-    internal_message: Option<&str>,
-    stream: Option<&str>,
-) {
-    let mut error = serde_json::json!({
-        "message": message,
-        "failure_type": failure_type,
-    });
-    if let Some(internal) = internal_message {
-        error["internal_message"] = Value::String(internal.to_string());
+        }));
     }
-    if let Some(s) = stream {
-        error["stream_descriptor"] = serde_json::json!({"name": s});
-    }
-    out().message(&serde_json::json!({
-        "type": "TRACE",
-        "trace": {"type": "ERROR", "emitted_at": now_ms(), "error": error}
-    }));
-}
 
-/// A per-stream STATE message with the count of records since the previous one.
-pub fn stream_state(stream: &str, state: &Value, record_count: u64) {
-    out().message(&serde_json::json!({
-        "type": "STATE",
-        "state": {
-            "type": "STREAM",
-            "stream": {
-                "stream_descriptor": {"name": stream},
-                "stream_state": state,
-            },
-            "sourceStats": {"recordCount": record_count as f64},
+    pub fn stream_status(&self, stream: &str, status: StreamStatus) {
+        self.message(&serde_json::json!({
+            "type": "TRACE",
+            "trace": {
+                "type": "STREAM_STATUS",
+                "emitted_at": now_ms(),
+                "stream_status": {
+                    "stream_descriptor": {"name": stream},
+                    "status": status,
+                }
+            }
+        }));
+    }
+
+    /// A TRACE ERROR. `stream` is set when the error belongs to one stream.
+    pub fn trace_error(
+        &self,
+        failure_type: FailureType,
+        message: &str,
+        internal_message: Option<&str>,
+        stream: Option<&str>,
+    ) {
+        let mut error = serde_json::json!({
+            "message": message,
+            "failure_type": failure_type,
+        });
+        if let Some(internal) = internal_message {
+            error["internal_message"] = Value::String(internal.to_string());
         }
-    }));
+        if let Some(s) = stream {
+            error["stream_descriptor"] = serde_json::json!({"name": s});
+        }
+        self.message(&serde_json::json!({
+            "type": "TRACE",
+            "trace": {"type": "ERROR", "emitted_at": now_ms(), "error": error}
+        }));
+    }
+
+    /// A per-stream STATE message with the count of records since the previous one.
+    pub fn stream_state(&self, stream: &str, state: &Value, record_count: u64) {
+        self.message(&serde_json::json!({
+            "type": "STATE",
+            "state": {
+                "type": "STREAM",
+                "stream": {
+                    "stream_descriptor": {"name": stream},
+                    "stream_state": state,
+                },
+                "sourceStats": {"recordCount": record_count as f64},
+            }
+        }));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    /// A sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
 
     #[test]
-    fn redacts_registered_secrets() {
-        register_secret("super-secret-key-42");
+    fn messages_are_redacted_lines_and_records_pass_through() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        out.register_secret("super-secret-key-42");
         assert_eq!(
-            redact("key super-secret-key-42 leaked"),
+            out.redact("key super-secret-key-42 leaked"),
             "key ********** leaked"
         );
+        out.log(LogLevel::Warn, "the key super-secret-key-42 again");
+        out.records("trackings", &[r#"{"id":"a","n":98765432109876543210987}"#]);
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].contains("**********") && !lines[0].contains("super-secret"));
+        assert!(lines[1].contains(r#""data":{"id":"a","n":98765432109876543210987}"#));
     }
 
     #[test]

@@ -2,11 +2,10 @@
 //! backoff. The key travels only in a header marked sensitive; it is never part of
 //! a URL, a log line or an error.
 
+use super::Stop;
 use super::error::{ApiError, classify, classify_code, envelope_message, is_success_code, meta_of};
-use super::interrupted;
 use super::limits::{Limits, backoff, sleep_interruptible, throttle_wait};
 use crate::config::Config;
-use crate::protocol;
 use crate::streams::Product;
 use reqwest::header::{HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +38,7 @@ pub struct Client {
     in_flight: Semaphore,
     max_retries: u32,
     rate_override: Option<u32>,
+    stop: Stop,
     pub stats: Stats,
 }
 
@@ -53,7 +53,8 @@ enum Attempt {
 }
 
 impl Client {
-    pub fn new(config: &Config) -> Result<Client, String> {
+    /// A client for `config`; `stop` ends its waits and refuses new requests once set.
+    pub fn new(config: &Config, stop: Stop) -> Result<Client, String> {
         let mut api_key = HeaderValue::from_str(&config.api_key).map_err(|_| {
             "field `api_key`: contains characters not allowed in an HTTP header".to_string()
         })?;
@@ -78,6 +79,7 @@ impl Client {
             in_flight: Semaphore::new(config.max_concurrent_requests.max(1)),
             max_retries: config.max_retries,
             rate_override: config.max_requests_per_second,
+            stop,
             stats: Stats::default(),
         })
     }
@@ -94,14 +96,14 @@ impl Client {
         let mut throttles = 0u32;
         let throttle_budget = self.max_retries.max(1) * 5;
         loop {
-            if interrupted() {
+            if self.stop.is_set() {
                 return Err(ApiError::Interrupted);
             }
             let rate = self
                 .rate_override
                 .unwrap_or_else(|| req.product.rate_limit(req.path));
-            self.limits.pace(&key, rate).await;
-            if interrupted() {
+            self.limits.pace(&key, rate, &self.stop).await;
+            if self.stop.is_set() {
                 return Err(ApiError::Interrupted);
             }
             let outcome = {
@@ -147,7 +149,7 @@ impl Client {
                 delay.as_secs_f64(),
                 attempts + 1
             );
-            sleep_interruptible(delay).await;
+            sleep_interruptible(delay, &self.stop).await;
         }
     }
 
@@ -242,5 +244,5 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         msg.push_str(&s.to_string());
         source = s.source();
     }
-    protocol::redact(&msg)
+    msg
 }

@@ -1,7 +1,7 @@
 //! Why a request failed, and each AfterShip product's error envelope (its `meta`
 //! dialect) turned into a typed error.
 
-use crate::protocol::{self, FailureType};
+use crate::protocol::FailureType;
 use crate::streams::Product;
 use serde_json::Value;
 
@@ -147,7 +147,7 @@ pub(crate) fn meta_of(body: &[u8]) -> Meta {
     }
     Meta {
         code: meta.get("code").and_then(Value::as_i64),
-        message: protocol::redact(&message),
+        message,
         retryable: meta.get("retryable").and_then(Value::as_bool),
     }
 }

@@ -2,7 +2,7 @@
 //! follows a lower limit the server announces, server-ordered pauses after a 429,
 //! and the waits between retries.
 
-use super::interrupted;
+use super::Stop;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ pub struct Limits {
 
 impl Limits {
     /// Wait for the bucket's rate limiter and for any server-ordered pause.
-    pub async fn pace(&self, key: &str, documented: u32) {
+    pub async fn pace(&self, key: &str, documented: u32, stop: &Stop) {
         let (limiter, paused) = {
             let Ok(mut buckets) = self.buckets.lock() else {
                 return;
@@ -39,7 +39,7 @@ impl Limits {
         if let Some(until) = paused {
             let now = Instant::now();
             if until > now {
-                sleep_interruptible(until - now).await;
+                sleep_interruptible(until - now, stop).await;
             }
         }
         limiter.until_ready().await;
@@ -103,9 +103,9 @@ pub(crate) fn backoff(failures: u32) -> Duration {
     Duration::from_secs_f64(capped * (0.5 + fastrand::f64() * 0.5))
 }
 
-pub(crate) async fn sleep_interruptible(total: Duration) {
+pub(crate) async fn sleep_interruptible(total: Duration, stop: &Stop) {
     let end = Instant::now() + total;
-    while !interrupted() {
+    while !stop.is_set() {
         let now = Instant::now();
         if now >= end {
             return;

@@ -9,11 +9,20 @@ pub mod limits;
 pub use client::{Client, Request, Stats};
 pub use error::ApiError;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Set on SIGTERM/SIGINT: no new request starts, waits end early.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set on SIGTERM/SIGINT: no new request starts, waits end early. One per run,
+/// shared by the signal handler and the clients.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
 
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::Relaxed)
+impl Stop {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }

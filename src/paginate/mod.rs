@@ -310,6 +310,12 @@ mod tests {
 
     type Respond = fn(&str) -> (u16, String);
 
+    fn sizes() -> Arc<PageSizes> {
+        Arc::new(PageSizes::new(Arc::new(crate::protocol::Output::new(
+            Box::new(std::io::sink()),
+        ))))
+    }
+
     /// A stand-in over keep-alive HTTP/1.1 that answers each request target
     /// (`/path?query`) with `respond`; returns its base URL and the queries asked
     /// for, in order.
@@ -390,7 +396,7 @@ mod tests {
             "api_base_url": base, "max_requests_per_second": 1000, "max_retries": 1
         }))
         .unwrap();
-        let client = Arc::new(Client::new(&config).unwrap());
+        let client = Arc::new(Client::new(&config, crate::http::Stop::default()).unwrap());
         let def = crate::streams::find(stream).unwrap();
         let req = Request {
             product: def.product,
@@ -421,10 +427,7 @@ mod tests {
     }
 
     async fn walk(base: &str) -> Vec<String> {
-        walk_with(base, "trackings", &Arc::new(PageSizes::default()))
-            .await
-            .0
-            .unwrap()
+        walk_with(base, "trackings", &sizes()).await.0.unwrap()
     }
 
     fn by_cursor(target: &str) -> (u16, String) {
@@ -506,7 +509,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refused_page_size_falls_back_to_the_documented_default() {
         let (base, asked) = canned(labels_up_to_30);
-        let sizes = Arc::new(PageSizes::default());
+        let sizes = sizes();
         let (ids, end) = walk_with(&base, "shipping_labels", &sizes).await;
         let ids = ids.unwrap();
         assert_eq!(ids.len(), 25, "20 at the default size, then 5: {ids:?}");
@@ -549,7 +552,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn paging_parameters_refused_altogether_read_the_one_page() {
         let (base, asked) = canned(order_id_only);
-        let (ids, end) = walk_with(&base, "fulfillments", &Arc::new(PageSizes::default())).await;
+        let (ids, end) = walk_with(&base, "fulfillments", &sizes()).await;
         assert_eq!(ids.unwrap().len(), 10);
         assert_eq!(end, Some(End::OnePage { full: true }));
         let asked = asked.lock().unwrap();
@@ -567,7 +570,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_item_that_is_not_an_object_is_an_error_naming_the_page() {
         let (base, _) = canned(holds_a_number);
-        let (r, _) = walk_with(&base, "orders", &Arc::new(PageSizes::default())).await;
+        let (r, _) = walk_with(&base, "orders", &sizes()).await;
         let e = r.unwrap_err();
         assert_eq!(e.failure_type(), crate::protocol::FailureType::SystemError);
         let m = e.to_string();

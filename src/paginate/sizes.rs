@@ -10,10 +10,10 @@
 //! per endpoint in a WARN.
 
 use crate::http::ApiError;
-use crate::protocol::{self, LogLevel};
+use crate::protocol::{LogLevel, Output};
 use crate::streams::{PageKind, StreamDef};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How an endpoint's pages are asked for, largest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,13 +26,21 @@ pub enum Sizing {
     Max,
 }
 
-/// The sizing of each endpoint for one sync, shared by every walk.
-#[derive(Debug, Default)]
+/// The sizing of each endpoint for one sync, shared by every walk; it says when it
+/// lowers one.
 pub struct PageSizes {
     by_path: Mutex<HashMap<&'static str, Sizing>>,
+    out: Arc<Output>,
 }
 
 impl PageSizes {
+    pub fn new(out: Arc<Output>) -> PageSizes {
+        PageSizes {
+            by_path: Mutex::new(HashMap::new()),
+            out,
+        }
+    }
+
     pub fn get(&self, path: &str) -> Sizing {
         self.by_path
             .lock()
@@ -52,7 +60,8 @@ impl PageSizes {
             return *now;
         }
         *now = to;
-        protocol::log(LogLevel::Warn, &lowered_message(def, to, refusal));
+        self.out
+            .log(LogLevel::Warn, &lowered_message(def, to, refusal));
         to
     }
 }
@@ -196,7 +205,7 @@ mod tests {
 
     #[test]
     fn an_endpoint_is_lowered_once_and_never_raised() {
-        let sizes = PageSizes::default();
+        let sizes = PageSizes::new(Arc::new(Output::new(Box::new(std::io::sink()))));
         let labels = find("shipping_labels").unwrap();
         let e = refused(200, "limit");
         assert_eq!(sizes.get(labels.path), Sizing::Max);

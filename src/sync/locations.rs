@@ -6,7 +6,7 @@ use super::run::{Partition, Run, string_field};
 use crate::config::LocationSearch;
 use crate::http::{ApiError, Request};
 use crate::paginate::Pager;
-use crate::protocol::{self, LogLevel};
+use crate::protocol::LogLevel;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -21,7 +21,7 @@ impl Run<'_> {
             self.derived_searches(parent).await?
         };
         if searches.is_empty() {
-            protocol::log(
+            self.ctx.out.log(
                 LogLevel::Info,
                 "stream locations: no location searches are configured (`locations_searches`) and no shipper account has a carrier and address to derive one from; nothing to read",
             );
@@ -42,7 +42,7 @@ impl Run<'_> {
                     Ok(Some(p)) => p,
                     Ok(None) => break,
                     Err(ApiError::Refused { message, .. }) if !configured => {
-                        protocol::log(
+                        self.ctx.out.log(
                             LogLevel::Warn,
                             &format!(
                                 "stream locations: the search {} (derived from a shipper account) was refused: {message}; skipped",

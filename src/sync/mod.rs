@@ -16,9 +16,10 @@ pub mod windows;
 
 use crate::catalog::Selected;
 use crate::config::Config;
+use crate::http::Stop;
 use crate::http::{ApiError, Client};
 use crate::paginate::PageSizes;
-use crate::protocol::{self, FailureType, LogLevel, StreamStatus};
+use crate::protocol::{FailureType, LogLevel, Output, StreamStatus};
 use crate::state::Cursor;
 use chrono::{DateTime, Utc};
 use run::Run;
@@ -31,6 +32,8 @@ use tokio::task::{Id, JoinSet};
 
 /// Shared by every stream of one sync.
 pub struct Ctx {
+    /// The one writer of stdout.
+    pub out: Arc<Output>,
     pub client: Arc<Client>,
     /// The page size each endpoint is asked with (lowered when an API refuses ours).
     pub sizes: Arc<PageSizes>,
@@ -61,10 +64,15 @@ pub struct Summary {
 
 /// Run the selected streams concurrently from their validated cursors; returns
 /// the process exit code.
-pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
+pub async fn read(
+    config: Config,
+    selected: Vec<(Selected, Cursor)>,
+    out: Arc<Output>,
+    stop: Stop,
+) -> i32 {
     for (sel, _) in &selected {
         if sel.downgraded {
-            protocol::log(
+            out.log(
                 LogLevel::Info,
                 &format!(
                     "stream {} supports only full refresh; reading it in full although incremental was requested",
@@ -73,16 +81,17 @@ pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
             );
         }
     }
-    let client = match Client::new(&config) {
+    let client = match Client::new(&config, stop) {
         Ok(c) => c,
         Err(e) => {
-            protocol::trace_error(FailureType::ConfigError, &e, None, None);
+            out.trace_error(FailureType::ConfigError, &e, None, None);
             return 1;
         }
     };
     let ctx = Arc::new(Ctx {
+        out: out.clone(),
         client: Arc::new(client),
-        sizes: Arc::new(PageSizes::default()),
+        sizes: Arc::new(PageSizes::new(out.clone())),
         config,
         now: Utc::now(),
     });
@@ -91,7 +100,7 @@ pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
         let ctx = ctx.clone();
         tasks.spawn(sel.def.name, async move {
             let started = Instant::now();
-            protocol::stream_status(sel.def.name, StreamStatus::Started);
+            ctx.out.stream_status(sel.def.name, StreamStatus::Started);
             let mut run = Run::new(&ctx, sel.def, sel.mode, cursor);
             let outcome = run.go().await;
             run.summary.seconds = started.elapsed().as_secs_f64();
@@ -123,20 +132,20 @@ pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
                 } else {
                     StreamStatus::Complete
                 };
-                protocol::stream_status(name, status);
+                out.stream_status(name, status);
             }
             Outcome::Skipped(why) => {
-                protocol::log(LogLevel::Warn, &format!("stream {name} skipped: {why}"));
-                protocol::stream_status(name, StreamStatus::Incomplete);
+                out.log(LogLevel::Warn, &format!("stream {name} skipped: {why}"));
+                out.stream_status(name, StreamStatus::Incomplete);
             }
             Outcome::Failed(ApiError::Interrupted) => {
                 interrupted = true;
-                protocol::stream_status(name, StreamStatus::Incomplete);
+                out.stream_status(name, StreamStatus::Incomplete);
             }
             Outcome::Failed(e) => {
-                protocol::stream_status(name, StreamStatus::Incomplete);
+                out.stream_status(name, StreamStatus::Incomplete);
                 let message = format!("Stream {name} failed: {e}");
-                protocol::trace_error(
+                out.trace_error(
                     e.failure_type(),
                     &message,
                     Some(&format!("{e:?}")),
@@ -145,11 +154,11 @@ pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
                 failures.push((name, e.failure_type()));
             }
         }
-        protocol::log(LogLevel::Info, &summary_line(name, &summary));
+        out.log(LogLevel::Info, &summary_line(name, &summary));
     }
     let stats = &ctx.client.stats;
     let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
-    protocol::log(
+    out.log(
         LogLevel::Info,
         &format!(
             "http requests={} retries={} throttled={}",
@@ -160,7 +169,7 @@ pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
     );
     if let Some((_, first)) = failures.first() {
         let names: Vec<_> = failures.iter().map(|(n, _)| *n).collect();
-        protocol::trace_error(
+        out.trace_error(
             *first,
             &format!(
                 "During the sync, the following streams did not sync successfully: {}",
@@ -169,10 +178,10 @@ pub async fn read(config: Config, selected: Vec<(Selected, Cursor)>) -> i32 {
             None,
             None,
         );
-        protocol::out().flush();
+        out.flush();
         return 1;
     }
-    protocol::out().flush();
+    out.flush();
     if interrupted { 143 } else { 0 }
 }
 

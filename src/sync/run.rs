@@ -10,7 +10,7 @@ use crate::json::envelope::TimeFields;
 use crate::json::scan::{self, Field};
 use crate::json::shape::{self, Rewrites};
 use crate::paginate::{End, Item, Pager};
-use crate::protocol::{self, LogLevel, StreamStatus};
+use crate::protocol::{LogLevel, StreamStatus};
 use crate::state::Cursor;
 use crate::streams::{Source, StreamDef};
 use crate::time::{format_filter, parse_instant};
@@ -159,7 +159,7 @@ impl<'a> Run<'a> {
     fn finish_warnings(&self) {
         let field = self.def.cursor.unwrap_or("cursor");
         if self.no_cursor > 0 {
-            protocol::log(
+            self.ctx.out.log(
                 LogLevel::Warn,
                 &format!(
                     "stream {}: {} records had a missing or unparseable `{field}`; they were emitted but did not move the cursor",
@@ -168,7 +168,7 @@ impl<'a> Run<'a> {
             );
         }
         if self.future_cursor > 0 {
-            protocol::log(
+            self.ctx.out.log(
                 LogLevel::Warn,
                 &format!(
                     "stream {}: {} records had a `{field}` more than a day in the future; they were emitted but did not move the cursor",
@@ -182,7 +182,7 @@ impl<'a> Run<'a> {
     /// the read summary at the end.
     pub fn truncated(&mut self, p: &Partition, what: &str) {
         let line = format!("stream {}{}: {what}", self.def.name, p.describe());
-        protocol::log(
+        self.ctx.out.log(
             LogLevel::Warn,
             &format!("{line}. This listing is truncated."),
         );
@@ -225,7 +225,9 @@ impl<'a> Run<'a> {
     /// Emit a STATE for this stream with the records counted since the last one.
     pub fn checkpoint(&mut self) {
         let state = self.cursor.to_state(self.def);
-        protocol::stream_state(self.def.name, &state, self.since_state);
+        self.ctx
+            .out
+            .stream_state(self.def.name, &state, self.since_state);
         self.since_state = 0;
         self.summary.state = Some(state);
     }
@@ -347,7 +349,7 @@ impl<'a> Run<'a> {
         let kept = self.filter_and_track(records, threshold, seen);
         self.emit(&kept, p)?;
         self.summary.pages += 1;
-        if protocol::out().is_broken() {
+        if self.ctx.out.is_broken() {
             return Err(ApiError::Interrupted);
         }
         Ok(())
@@ -390,7 +392,9 @@ impl<'a> Run<'a> {
         }
         if !self.running {
             self.running = true;
-            protocol::stream_status(self.def.name, StreamStatus::Running);
+            self.ctx
+                .out
+                .stream_status(self.def.name, StreamStatus::Running);
         }
         let mut parents: Vec<(&str, &str)> = Vec::new();
         if let Some(s) = &p.store_id {
@@ -417,7 +421,7 @@ impl<'a> Run<'a> {
             })?;
             data.push(shaped);
         }
-        protocol::out().records(self.def.name, &data);
+        self.ctx.out.records(self.def.name, &data);
         self.since_state += records.len() as u64;
         self.summary.records += records.len() as u64;
         Ok(())
