@@ -18,9 +18,10 @@ use chrono::{DateTime, Duration, Utc};
 pub const CLOCK_SKEW_MARGIN: Duration = Duration::minutes(5);
 
 /// The furthest a partition's cursor may move: the moment its first request went
-/// out, less the margin.
+/// out, less the margin, in whole seconds (rounded down).
 pub fn ceiling(partition_started: DateTime<Utc>) -> DateTime<Utc> {
-    partition_started - CLOCK_SKEW_MARGIN
+    let t = partition_started - CLOCK_SKEW_MARGIN;
+    DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
 /// The saved cursor of `store` (or the stream's single cursor).
@@ -88,6 +89,7 @@ mod tests {
         // Records seen with values after the read began (written during it).
         advance(&mut c, None, t("2026-01-01T12:30:00Z"), ceiling(started));
         assert_eq!(c, Cursor::Single(Some(t("2026-01-01T11:55:00Z"))));
+        assert_eq!(ceiling(t("2026-01-01T12:00:00.75Z")), t("2026-01-01T11:55:00Z"));
         // Older values move it only as far as they go.
         let mut c = Cursor::Single(None);
         advance(&mut c, None, t("2025-06-01T00:00:00Z"), ceiling(started));
