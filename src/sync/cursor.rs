@@ -89,7 +89,10 @@ mod tests {
         // Records seen with values after the read began (written during it).
         advance(&mut c, None, t("2026-01-01T12:30:00Z"), ceiling(started));
         assert_eq!(c, Cursor::Single(Some(t("2026-01-01T11:55:00Z"))));
-        assert_eq!(ceiling(t("2026-01-01T12:00:00.75Z")), t("2026-01-01T11:55:00Z"));
+        assert_eq!(
+            ceiling(t("2026-01-01T12:00:00.75Z")),
+            t("2026-01-01T11:55:00Z")
+        );
         // Older values move it only as far as they go.
         let mut c = Cursor::Single(None);
         advance(&mut c, None, t("2025-06-01T00:00:00Z"), ceiling(started));
