@@ -73,13 +73,7 @@ impl Run<'_> {
     }
 
     async fn derived_searches(&mut self, parent: &str) -> Result<Vec<LocationSearch>, ApiError> {
-        let def = crate::streams::find(parent).ok_or_else(|| ApiError::Broken {
-            product: self.def.product,
-            message: format!(
-                "internal: stream {} names no parent `{parent}`",
-                self.def.name
-            ),
-        })?;
+        let def = self.parent_def(parent)?;
         let mut out: Vec<LocationSearch> = Vec::new();
         self.parent_records(def, None, |r| {
             let search = serde_json::from_str::<Value>(r.text)

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
 impl Run<'_> {
-    fn parent_def(&self, parent: &str) -> Result<&'static StreamDef, ApiError> {
+    /// The row of the parent stream `parent` names.
+    pub(super) fn parent_def(&self, parent: &str) -> Result<&'static StreamDef, ApiError> {
         streams::find(parent).ok_or_else(|| ApiError::Broken {
             product: self.def.product,
             message: format!(
