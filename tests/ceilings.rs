@@ -9,7 +9,6 @@
 mod common;
 use common::*;
 use serde_json::{Value, json};
-use source_aftership::time::parse_instant;
 use std::collections::BTreeSet;
 
 fn small_pages(base: &str) -> Value {
@@ -147,17 +146,10 @@ fn incremental_orders_cost_requests_in_proportion_to_what_changed() {
     assert_eq!(first.keys("orders"), truth_keys(&base, "orders", ""));
     let full_requests = requests_on(&admin(&base, "GET", "/__sandbox/stats", None), "/orders");
     let state = first.state();
-    let moved = admin(
-        &base,
-        "POST",
-        "/__sandbox/advance",
-        Some(&json!({"seconds": 3600, "update_fraction": 0.01, "insert_fraction": 0.005})),
-    );
-    admin(&base, "POST", "/__sandbox/stats/reset", None);
+    let now = advance(&base, 3600, 0.01, 0.005);
     let second = read(&dir, &cfg, &cat, Some(&state));
     assert_eq!(second.code, Some(0), "{:?}", second.errors());
     let inc_requests = requests_on(&admin(&base, "GET", "/__sandbox/stats", None), "/orders");
-    let now = parse_instant(moved["now"].as_str().unwrap()).unwrap();
     let changed: BTreeSet<String> = changed_at(&base, "orders", "updated_at", now)
         .into_iter()
         .map(|r| r.key)

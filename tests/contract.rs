@@ -363,16 +363,9 @@ fn a_sync_against_the_strictest_reading_equals_the_truth() {
     assert!(warns.iter().all(|w| !w.contains("truncated")), "{warns:#?}");
     // Incremental after changes, with Tracking's documented date pattern.
     let state = first.state();
-    let moved = admin(
-        &base,
-        "POST",
-        "/__sandbox/advance",
-        Some(&json!({"seconds": 3600, "update_fraction": 0.05, "insert_fraction": 0.05})),
-    );
-    admin(&base, "POST", "/__sandbox/stats/reset", None);
+    let now = advance(&base, 3600, 0.05, 0.05);
     let second = read(&dir, &config, &cat, Some(&state));
     assert_eq!(second.code, Some(0), "{:?}", second.errors());
-    let now = parse_instant(moved["now"].as_str().unwrap()).unwrap();
     for def in STREAMS.iter().filter(|d| d.incremental()) {
         let field = def.cursor.unwrap();
         let changed: BTreeSet<String> = changed_at(&base, def.name, field, now)

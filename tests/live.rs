@@ -195,13 +195,7 @@ fn fulfillment_changes_that_leave_their_order_alone_are_caught_by_the_lookback()
         .into_iter()
         .map(|r| (r.key, r.updated_at))
         .collect();
-    let moved = admin(
-        &base,
-        "POST",
-        "/__sandbox/advance",
-        Some(&json!({"seconds": 60, "update_fraction": 0.25})),
-    );
-    let now = parse_instant(moved["now"].as_str().unwrap()).unwrap();
+    let now = advance(&base, 60, 0.25, 0.0);
     // The mode holds: no order moved with its fulfillments (orders of their own
     // were updated by the advance too; those are not what this test is about).
     let orders_after: BTreeMap<String, Option<String>> = truth(&base, "orders", "")

@@ -103,13 +103,7 @@ fn incremental_reads_catch_every_change_with_few_requests() {
     }
     let first_stats = admin(&base, "GET", "/__sandbox/stats", None);
     let state = first.state();
-    admin(
-        &base,
-        "POST",
-        "/__sandbox/advance",
-        Some(&json!({"seconds": 3600, "update_fraction": 0.05, "insert_fraction": 0.05})),
-    );
-    admin(&base, "POST", "/__sandbox/stats/reset", None);
+    advance(&base, 3600, 0.05, 0.05);
     let second = read(&dir, &fast_config(&base, json!({})), &cat, Some(&state));
     assert_eq!(second.code, Some(0), "{}", second.stdout);
     let second_stats = admin(&base, "GET", "/__sandbox/stats", None);

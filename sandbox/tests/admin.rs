@@ -206,36 +206,27 @@ async fn same_seed_same_bytes() {
 
 #[test]
 fn cli_prints_base_url_first_and_serves() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aftership-sandbox"))
-        .args([
-            "--port",
-            "0",
-            "--seed",
-            "3",
-            "--records",
-            "200",
-            "--no-rate-limit",
-            "--count",
-            "stores=4",
-            "--deny",
-            "members",
-            "--fault",
-            "odd-record:0.5",
-            "--max-limit",
-            "shipping_labels=5",
-            "--max-limit",
-            "trackings=50",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn cli");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let addr = url.trim_start_matches("http://");
+    let (mut child, addr) = spawn_cli(&[
+        "--port",
+        "0",
+        "--seed",
+        "3",
+        "--records",
+        "200",
+        "--no-rate-limit",
+        "--count",
+        "stores=4",
+        "--deny",
+        "members",
+        "--fault",
+        "odd-record:0.5",
+        "--max-limit",
+        "shipping_labels=5",
+        "--max-limit",
+        "trackings=50",
+    ]);
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    let addr = addr.as_str();
     let body = raw_get(
         addr,
         "/commerce/2025-07/stores?limit=50",

@@ -165,12 +165,9 @@ impl Run<'_> {
                 store_id: Some(store.to_string()),
             };
             let Some(sorts) = orders.sorts else {
-                let mut all = Vec::new();
-                self.parent_records(orders, Some(store.to_string()), |r| {
-                    all.push(r.text.to_string())
-                })
-                .await?;
-                all.iter().for_each(|t| push(&mut ids, t));
+                // No sort order: every order, as the list gives them.
+                self.parent_records(orders, Some(store.to_string()), |r| push(&mut ids, r.text))
+                    .await?;
                 continue;
             };
             let mut listing = Listing::new(

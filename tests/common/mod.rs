@@ -485,3 +485,25 @@ pub fn reachable(
         .and_then(source_aftership::time::parse_instant);
     created.is_none_or(|c| c >= since - chrono::Duration::days(7))
 }
+
+/// Move the sandbox clock `seconds` ahead, updating and inserting those fractions
+/// of every stream's records, then zero its request counts; returns the sandbox's
+/// new now (the `updated_at` the changed records carry).
+pub fn advance(
+    base: &str,
+    seconds: u64,
+    update: f64,
+    insert: f64,
+) -> chrono::DateTime<chrono::Utc> {
+    let moved = admin(
+        base,
+        "POST",
+        "/__sandbox/advance",
+        Some(&json!({"seconds": seconds, "update_fraction": update, "insert_fraction": insert})),
+    );
+    admin(base, "POST", "/__sandbox/stats/reset", None);
+    moved["now"]
+        .as_str()
+        .and_then(source_aftership::time::parse_instant)
+        .expect("the sandbox's now")
+}
