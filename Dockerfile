@@ -1,24 +1,23 @@
 # Airbyte source connector for AfterShip: multi-stage image.
 #
-# With a registry (the normal way, BuildKit, i.e. any Docker >= 23):
+# With a registry (the normal way):
 #     docker build -t airbyte/source-aftership:dev .
-# builds the last stage, `runtime`: the `build` stage compiles the connector in
-# rust:1-slim-bookworm and `runtime` copies the binary onto `runtime-base`
-# (debian:bookworm-slim + CA certificates + user airbyte, uid 1000). This needs
-# BuildKit, which builds only the stages `runtime` depends on; the classic builder
-# (DOCKER_BUILDKIT=0) builds every stage before the target, `runtime-prebuilt` included,
-# and fails there for want of a host-built binary.
+# The `build` stage compiles the connector in rust:1-slim-bookworm (fetching its crates
+# from crates.io, as `cargo build --locked` does anywhere) and the last stage, `runtime`,
+# copies the binary onto `runtime-base` (debian:bookworm-slim + CA certificates + user
+# airbyte, uid 1000). It works with BuildKit and with the classic builder alike: there is
+# no stage that only one of them can skip. scripts/check-docker-build runs exactly this
+# command on a machine without a registry, with local images under those two names.
 #
 # Offline (no registry, as on this project's build machines), scripts/build-image
-# makes the image without pulling anything:
-#     docker build --target runtime-prebuilt \
-#         --build-arg BASE_IMAGE=local/debian:bookworm-slim -f Dockerfile CONTEXT
+# makes the same image from a binary compiled on the host:
+#     docker build --build-arg BASE_IMAGE=local/debian:bookworm-slim \
+#                  --build-arg RUST_IMAGE=local/debian:bookworm-slim -f Dockerfile CONTEXT
 # where local/debian:bookworm-slim is a debootstrap'ed bookworm minbase rootfs
-# (`docker import`ed, ca-certificates preinstalled) and CONTEXT holds only the binary
-# compiled on the host, at build/docker/source-aftership. `runtime-prebuilt` is the same
-# `runtime-base` stage plus the same COPY to the same path as `runtime`; only the origin
-# of the binary differs. It works with the legacy builder too (Docker 20.10 without
-# buildx), which builds the stages up to the target and so never touches `build`.
+# (`docker import`ed, ca-certificates preinstalled) and CONTEXT holds only that binary,
+# at build/docker/source-aftership. The `build` stage then installs it instead of
+# compiling (the repository's .dockerignore leaves `build/` out of a normal context, so a
+# plain build always compiles). Same stages, same paths; only the binary's origin differs.
 #
 # The image follows Airbyte's conventions for running on Kubernetes: the platform
 # ignores ENTRYPOINT and runs `sh -c 'eval "$AIRBYTE_ENTRYPOINT <verb> ..."'` as uid 1000,
@@ -54,17 +53,19 @@ USER 1000:1000
 ENTRYPOINT ["/usr/local/bin/source-aftership"]
 
 # ---------------------------------------------------------------------------------------
-# Offline variant: the binary compiled on the host (see scripts/build-image).
-FROM runtime-base AS runtime-prebuilt
-COPY build/docker/source-aftership /usr/local/bin/source-aftership
-
-# ---------------------------------------------------------------------------------------
-# Build stage: compile the release binary (rustls TLS, so no OpenSSL headers needed).
+# Build stage: compile the release binary (rustls TLS, so no OpenSSL headers needed), or
+# take the one scripts/build-image put in an offline context.
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin source-aftership \
- && install -D -m 0755 target/release/source-aftership /usr/local/bin/source-aftership
+RUN set -eu; \
+    if [ -f build/docker/source-aftership ]; then \
+        install -D -m 0755 build/docker/source-aftership /usr/local/bin/source-aftership; \
+    else \
+        cargo build --release --locked --bin source-aftership; \
+        install -D -m 0755 target/release/source-aftership /usr/local/bin/source-aftership; \
+        rm -rf target; \
+    fi
 
 # ---------------------------------------------------------------------------------------
 # Default target.

@@ -148,6 +148,42 @@ def test_read_full_refresh_all_streams(full_read, sandbox):
           f"{run.seconds:.1f}s")
 
 
+# Streams whose API reports how many records a query matches: Tracking's and
+# Returns' and Protection's and Members' `pagination.total`, couriers' `data.total`.
+ESTIMATED = ["trackings", "couriers", "item_returns", "query_claims", "query_coverages", "memberships"]
+
+
+def test_read_estimates_progress(full_read, sandbox):
+    """ESTIMATE traces (AirbyteEstimateTraceMessage: name, type STREAM, row_estimate) for
+    every stream whose API reports a total, before the stream ends, close to the truth."""
+    from airbyte_protocol.models import AirbyteEstimateTraceMessage, EstimateType
+
+    run = full_read
+    estimates = [m["trace"] for m in run.of_type("TRACE") if m["trace"]["type"] == "ESTIMATE"]
+    assert estimates, "no ESTIMATE trace in a full read of 22 streams"
+    by_stream: dict[str, list[int]] = {}
+    for t in estimates:
+        e = AirbyteEstimateTraceMessage.model_validate(t["estimate"])
+        assert e.type == EstimateType.STREAM, f"estimate of type {e.type} (only STREAM is sent): {t}"
+        assert e.name in STREAMS and e.row_estimate is not None, t
+        by_stream.setdefault(e.name, []).append(e.row_estimate)
+    assert set(by_stream) == set(ESTIMATED), f"estimates for {sorted(by_stream)}, want {ESTIMATED}"
+    # Each estimate comes before its stream's end, and the records follow it.
+    for name in ESTIMATED:
+        first_estimate = next(i for i, m in enumerate(run.messages) if m["type"] == "TRACE"
+                              and m["trace"]["type"] == "ESTIMATE" and m["trace"]["estimate"]["name"] == name)
+        end = next(i for i, m in enumerate(run.messages) if m["type"] == "TRACE"
+                   and m["trace"]["type"] == "STREAM_STATUS"
+                   and m["trace"]["stream_status"]["stream_descriptor"]["name"] == name
+                   and m["trace"]["stream_status"]["status"] == "COMPLETE")
+        assert first_estimate < end, f"{name}: ESTIMATE after the stream completed"
+        truth = len(sandbox.truth(name)["records"])
+        last = by_stream[name][-1]
+        # Announced again only when it moved by a tenth: within 10 % below the truth.
+        assert truth * 0.9 <= last <= truth, f"{name}: last estimate {last}, truth {truth}"
+        assert by_stream[name] == sorted(by_stream[name]), f"{name}: estimates went down {by_stream[name]}"
+
+
 def test_read_incremental_with_state(connector, sandbox, discovered):
     """An incremental read without state returns everything (like a full refresh); a second
     read with the states it emitted re-emits little, and full-refresh-only streams all."""

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-pub const DOCUMENTATION_URL: &str =
-    "https://github.com/source-aftership/source-aftership/blob/main/docs/aftership.md";
+/// Airbyte's documentation address for source-aftership (docs/aftership.md is the page).
+pub const DOCUMENTATION_URL: &str = "https://docs.airbyte.com/integrations/sources/aftership";
 pub const DEFAULT_BASE_URL: &str = "https://api.aftership.com";
 
 /// One carrier drop-off location search (the `locations` stream).

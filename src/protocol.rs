@@ -192,6 +192,18 @@ impl Output {
         }));
     }
 
+    /// A TRACE ESTIMATE of the rows one stream will emit (Airbyte's progress bar).
+    pub fn estimate(&self, stream: &str, rows: u64) {
+        self.message(&serde_json::json!({
+            "type": "TRACE",
+            "trace": {
+                "type": "ESTIMATE",
+                "emitted_at": now_ms(),
+                "estimate": {"name": stream, "type": "STREAM", "row_estimate": rows}
+            }
+        }));
+    }
+
     /// A TRACE ERROR. `stream` is set when the error belongs to one stream.
     pub fn trace_error(
         &self,
@@ -268,6 +280,23 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines[0].contains("**********") && !lines[0].contains("super-secret"));
         assert!(lines[1].contains(r#""data":{"id":"a","n":98765432109876543210987}"#));
+    }
+
+    #[test]
+    fn an_estimate_is_a_stream_row_estimate_trace() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        out.estimate("trackings", 1234);
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let v: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["type"], "TRACE");
+        assert_eq!(v["trace"]["type"], "ESTIMATE");
+        assert!(v["trace"]["emitted_at"].as_i64().unwrap() > 1_000_000_000_000);
+        assert_eq!(
+            v["trace"]["estimate"],
+            serde_json::json!({"name": "trackings", "type": "STREAM", "row_estimate": 1234})
+        );
     }
 
     #[test]

@@ -253,7 +253,7 @@ impl Pager {
             .and_then(|l| u32::try_from(l).ok())
             .or(self.served);
         if self.pages == 1 {
-            self.total = page.info.total;
+            self.total = page.info.total.or(page.data_total);
         }
         let seen = Seen {
             len: page.len(),

@@ -8,6 +8,7 @@
 //! read of its partition began ([`cursor`]).
 
 pub mod cursor;
+mod estimate;
 pub mod listing;
 mod locations;
 mod parents;

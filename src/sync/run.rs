@@ -2,6 +2,7 @@
 //! page; records out through the protocol writer; STATE only for what was emitted.
 
 use super::cursor::{self, ceiling};
+use super::estimate::Estimate;
 use super::windows::{self, Inputs};
 use super::{Ctx, Outcome, Summary};
 use crate::catalog::SyncMode;
@@ -73,6 +74,8 @@ pub struct Run<'a> {
     /// Where this stream's records hold `format: date-time` values, as the tree
     /// the page pass walks.
     pub time_fields: Arc<TimeFields>,
+    /// The row estimate announced to Airbyte's progress display.
+    estimate: Estimate,
     /// Top-level fields whose values are withheld (carrier credentials).
     withheld: &'static [&'static str],
 }
@@ -90,6 +93,7 @@ impl<'a> Run<'a> {
             future_cursor: 0,
             summary: Summary::default(),
             time_fields: Arc::new(TimeFields::new(&shape::date_time_paths(&def.json_schema()))),
+            estimate: Estimate::default(),
             withheld: if ctx.config.include_carrier_credentials {
                 &[]
             } else {
@@ -307,6 +311,9 @@ impl<'a> Run<'a> {
                         window_seen = None;
                         break;
                     }
+                    if let Some(total) = pager.total {
+                        self.note_total(&format!("{}{w:?}", p.describe()), total);
+                    }
                     // This window is read to its end: fetch each next page while
                     // the current one is written.
                     pager.read_ahead();
@@ -336,6 +343,19 @@ impl<'a> Run<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A query of this stream matches `total` records: tell Airbyte's progress
+    /// display when the stream's estimate is new or moved much. Only where the
+    /// records emitted follow the total: full refresh, or a server-side filter.
+    fn note_total(&mut self, query: &str, total: u64) {
+        if self.incremental() && self.def.filter.params().is_none() {
+            // Filtered here, not by the API: the total counts records this read skips.
+            return;
+        }
+        if let Some(rows) = self.estimate.observe(query, total) {
+            self.ctx.out.estimate(self.def.name, rows);
+        }
     }
 
     /// Emit one page's records that pass `threshold`, tracking the newest cursor.

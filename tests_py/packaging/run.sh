@@ -5,15 +5,17 @@
 #
 #  1. scripts/setup-venv               pinned Python tooling in .venv
 #  2. scripts/build-image              airbyte/source-aftership:dev (SKIP_IMAGE_BUILD=1 reuses it)
-#  3. the AfterShip sandbox            release binary on 127.0.0.1:18089, seed 42,
-#                                      200 records, --no-rate-limit (the address in
-#                                      integration_tests/*_config.json; sample_config
-#                                      sets max_requests_per_second=1000, since the
-#                                      sandbox does not rate-limit and the documented
-#                                      AfterShip limits would only slow the tests)
+#  3. the AfterShip sandbox            release binary on a free 127.0.0.1 port, seed 42,
+#                                      200 records, --no-rate-limit (sample_config sets
+#                                      max_requests_per_second=1000, since the sandbox
+#                                      does not rate-limit and the documented AfterShip
+#                                      limits would only slow the tests)
 #  4. (a) Airbyte's CDK standard Docker suite (airbyte-cdk 7.39.1) on the image, read
 #         tests included, scenarios from acceptance-test-config.yml; only the spec
 #         backward-compatibility test (needs connectors.airbyte.com) is deselected.
+#         The suite reads the connector's files from its root folder as they are, so it
+#         runs on a staged copy of them (metadata.yaml, acceptance-test-config.yml,
+#         integration_tests/, Dockerfile) whose configs name this run's sandbox address.
 #         The suite runs `docker run` itself, so scripts/docker-host-net is put first on
 #         PATH as `docker`: it adds `--network host`, the only way a container reaches
 #         the sandbox on the host's loopback here.
@@ -23,15 +25,15 @@
 # The sandbox is stopped on exit. Exit status 0 only when every part passed.
 #
 # Environment: CONNECTOR_IMAGE (default airbyte/source-aftership:dev),
-# SANDBOX_PORT (default 18089; the committed configs use 18089), PYTEST_ARGS (extra
+# SANDBOX_PORT (default 0: any free port; two runs on one machine never collide), PYTEST_ARGS (extra
 # arguments for both pytest runs), SKIP_IMAGE_BUILD=1, SKIP_CDK_SUITE=1.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export CONNECTOR_IMAGE="${CONNECTOR_IMAGE:-airbyte/source-aftership:dev}"
-port="${SANDBOX_PORT:-18089}"
-tmp="$root/.tmp/packaging"
+port="${SANDBOX_PORT:-0}"
+tmp="$root/.tmp/packaging/run-$$"
 mkdir -p "$tmp"
 py="$root/.venv/bin/python"
 # shellcheck disable=SC2206  # word splitting of PYTEST_ARGS is intended
@@ -53,6 +55,7 @@ cleanup() {
     kill -TERM "$sandbox_pid" 2>/dev/null || true
     wait "$sandbox_pid" 2>/dev/null || true
   fi
+  [ -n "${KEEP_TEST_FILES:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -87,10 +90,6 @@ t=$SECONDS
 if ! cargo build --release -p aftership-sandbox; then
   record "build sandbox" FAIL $((SECONDS - t)); print_summary; exit 1
 fi
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-  echo "port $port on 127.0.0.1 is already in use; stop what listens there (or set SANDBOX_PORT and adapt the configs)" >&2
-  record "sandbox" FAIL $((SECONDS - t)); print_summary; exit 1
-fi
 : >"$tmp/sandbox.out"
 target/release/aftership-sandbox --port "$port" --seed 42 --records 200 --no-rate-limit \
   >"$tmp/sandbox.out" 2>"$tmp/sandbox.log" &
@@ -109,13 +108,19 @@ fi
 sandbox_url="${sandbox_url%/}"
 echo "sandbox: $sandbox_url (pid $sandbox_pid)"
 export SANDBOX_URL="$sandbox_url"
-# The CDK suite mounts integration_tests/*_config.json as they are: they must point here.
-for f in integration_tests/sample_config.json integration_tests/invalid_config.json; do
-  want="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_base_url"])' "$f")"
-  if [ "$want" != "$sandbox_url" ]; then
-    echo "$f has api_base_url $want but the sandbox is at $sandbox_url" >&2
-    record "configs point at the sandbox" FAIL $((SECONDS - t)); print_summary; exit 1
-  fi
+# The CDK suite mounts the root folder's integration_tests/*_config.json as they are:
+# stage a copy of the files it reads, with configs naming this sandbox.
+cdk_root="$tmp/cdk-root/source-aftership"
+rm -rf "$cdk_root" && mkdir -p "$cdk_root"
+cp -r metadata.yaml acceptance-test-config.yml Dockerfile integration_tests "$cdk_root/"
+for f in sample_config.json invalid_config.json; do
+  "$py" - "$cdk_root/integration_tests/$f" "$sandbox_url" <<'PY'
+import json, sys
+path, url = sys.argv[1], sys.argv[2]
+cfg = json.load(open(path))
+cfg["api_base_url"] = url
+json.dump(cfg, open(path, "w"), indent=2)
+PY
 done
 record "sandbox up" PASS $((SECONDS - t))
 
@@ -129,7 +134,7 @@ else
   say "(a) Airbyte CDK standard Docker suite (docker -> scripts/docker-host-net)"
   t=$SECONDS
   if PATH="$shim:$PATH" "$py" -m pytest -p no:cacheprovider -p airbyte_cdk.test.standard_tests.pytest_hooks \
-      integration_tests/test_standard.py \
+      "$cdk_root/integration_tests/test_standard.py" \
       --connector-image "$CONNECTOR_IMAGE" \
       --read-from-streams=true --read-scenarios=sample_config \
       -k "not backward_compatibility" -ra "${extra[@]}"; then
