@@ -5,24 +5,17 @@
 //! beside `order_id` — still equals its truth.
 
 mod common;
+use aftership_sandbox::SandboxConfig;
 use common::*;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use source_aftership::streams::{STREAMS, Source};
+use source_aftership::streams::STREAMS;
 use source_aftership::time::parse_instant;
 use std::collections::{BTreeMap, BTreeSet};
 
-const SEARCH: &str = "&slug=fedex&country=USA&postal_code=10001";
-
-fn with_search(base: &str, extra: Value) -> Value {
-    let mut c = fast_config(
-        base,
-        json!({"locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}),
-    );
-    if let (Some(c), Some(e)) = (c.as_object_mut(), extra.as_object()) {
-        c.extend(e.clone());
-    }
-    c
+/// The fast config with the location search and `overrides`.
+fn with_search(base: &str, overrides: Value) -> Value {
+    fast_config(base, merged(fedex_search(), overrides))
 }
 
 /// The raw `data` text of every RECORD of `stream`, as the connector wrote it.
@@ -137,7 +130,7 @@ fn compare(served: &str, emitted: &str, parents: &[(&str, String)]) -> Result<()
 
 #[test]
 fn records_leave_exactly_as_served_but_the_documented_rewrites() {
-    let sb = start(aftership_sandbox::SandboxConfig {
+    let sb = start(SandboxConfig {
         exact_probe: true,
         ..sandbox_config(150, &[], &[("orders", 30), ("products", 30)])
     });
@@ -150,7 +143,7 @@ fn records_leave_exactly_as_served_but_the_documented_rewrites() {
     let out = read(&dir, &config, &catalog(&[], false), None);
     assert_eq!(out.code, Some(0), "{:?}", out.errors());
     for def in STREAMS.iter() {
-        let q = if def.name == "locations" { SEARCH } else { "" };
+        let q = truth_query(def);
         let served = admin(
             &base,
             "GET",
@@ -192,13 +185,12 @@ fn records_leave_exactly_as_served_but_the_documented_rewrites() {
             }
             assert!(text.starts_with(r#"{"probe":{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827"#), "{text}");
         }
-        if matches!(
-            def.source,
-            Source::PerStore { .. } | Source::PerOrder { .. }
-        ) {
+        for parent in def.parent_fields() {
             assert!(
-                emitted.iter().all(|t| t.contains("\"store_id\":")),
-                "{}",
+                emitted
+                    .iter()
+                    .all(|t| t.contains(&format!("\"{parent}\":"))),
+                "{}: a record without {parent}",
                 def.name
             );
         }
@@ -311,7 +303,7 @@ fn lowered_maxima() -> BTreeMap<String, u64> {
 #[test]
 fn a_sync_against_the_strictest_reading_equals_the_truth() {
     let maxima = lowered_maxima();
-    let sb = start(aftership_sandbox::SandboxConfig {
+    let sb = start(SandboxConfig {
         max_limits: maxima.clone(),
         fulfillments_order_id_only: true,
         ..sandbox_config(600, &[], &[("orders", 60), ("stores", 14)])
@@ -323,7 +315,7 @@ fn a_sync_against_the_strictest_reading_equals_the_truth() {
     let first = read(&dir, &config, &cat, None);
     assert_eq!(first.code, Some(0), "{:?}", first.errors());
     for def in STREAMS.iter() {
-        let q = if def.name == "locations" { SEARCH } else { "" };
+        let q = truth_query(def);
         let want = truth_keys(&base, def.name, q);
         assert_eq!(
             first.keys(def.name),
@@ -400,7 +392,7 @@ fn a_sync_against_the_strictest_reading_equals_the_truth() {
 /// asked for.
 #[test]
 fn a_sync_against_clamped_page_sizes_equals_the_truth() {
-    let sb = start(aftership_sandbox::SandboxConfig {
+    let sb = start(SandboxConfig {
         max_limits: lowered_maxima(),
         clamp_limits: true,
         ..sandbox_config(
@@ -419,7 +411,7 @@ fn a_sync_against_clamped_page_sizes_equals_the_truth() {
     );
     assert_eq!(out.code, Some(0), "{:?}", out.errors());
     for def in STREAMS.iter() {
-        let q = if def.name == "locations" { SEARCH } else { "" };
+        let q = truth_query(def);
         let want = truth_keys(&base, def.name, q);
         assert_eq!(
             out.keys(def.name),

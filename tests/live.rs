@@ -5,7 +5,7 @@
 //! by one of the two syncs.
 
 mod common;
-use aftership_sandbox::LiveWrites;
+use aftership_sandbox::{LiveWrites, SandboxConfig};
 use common::*;
 use serde_json::{Value, json};
 use source_aftership::state::Cursor;
@@ -94,7 +94,7 @@ fn judge(
 
 #[test]
 fn writes_during_a_sync_are_never_lost() {
-    let cfg = aftership_sandbox::SandboxConfig {
+    let cfg = SandboxConfig {
         live_writes: Some(LiveWrites {
             every: 3,
             seconds: 20,
@@ -128,7 +128,13 @@ fn writes_during_a_sync_are_never_lost() {
     let mut failures = Vec::new();
     for def in &cdc {
         let seen = emitted(&[&first, &second], def);
-        let v = judge(&base, def, &seen, &state, 7);
+        let v = judge(
+            &base,
+            def,
+            &seen,
+            &state,
+            spec_default("shipping_lookback_days"),
+        );
         let w = during("updated", def.name) + during("inserted", def.name);
         println!(
             "{:<20} writes during the sync {w:>4}, records checked {:>4}, lost {}, out of reach by design {}",
@@ -169,7 +175,7 @@ fn writes_during_a_sync_are_never_lost() {
 /// re-read the orders created within `fulfillments_lookback_days`.
 #[test]
 fn fulfillment_changes_that_leave_their_order_alone_are_caught_by_the_lookback() {
-    let cfg = aftership_sandbox::SandboxConfig {
+    let cfg = SandboxConfig {
         fulfillments_leave_orders: true,
         // Orders created over the last ten days: most inside a week's lookback.
         history_days: 10,
@@ -222,12 +228,9 @@ fn fulfillment_changes_that_leave_their_order_alone_are_caught_by_the_lookback()
         .into_iter()
         .filter(|r| changed.contains(&r.key))
         .filter(|r| {
-            let (store, order) = r
-                .key
-                .rsplit_once('/')
-                .and_then(|(so, _)| so.split_once('/'))
-                .unwrap();
-            let order_key = format!("{store}/{order}");
+            // (a key the orders' table row does not make matches no order: `must`
+            // stays empty and the test fails below)
+            let order_key = key_of("orders", &json!({"store_id": r.store_id, "id": r.order_id}));
             !orders_moved.contains(&order_key)
                 && created.get(&order_key).is_some_and(|c| *c >= recent)
         })

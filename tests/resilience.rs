@@ -2,19 +2,17 @@
 //! kill -9 under faults, SIGTERM, and records valid against their schemas.
 
 mod common;
+use aftership_sandbox::SandboxConfig;
 use common::*;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 
 #[test]
 fn a_full_sync_under_real_rate_limits_draws_almost_no_429s() {
-    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
-        records: 200,
+    let sb = start(SandboxConfig {
         rate_limit: true,
-        counts: [("orders".to_string(), 25)].into_iter().collect(),
-        ..Default::default()
-    })
-    .unwrap();
+        ..sandbox_config(200, &[], &[("orders", 25)])
+    });
     let base = sb.base_url();
     let dir = Dir::new("ratelimit");
     let out = read(
@@ -126,17 +124,10 @@ fn fault_matrix() {
 #[test]
 fn kill_under_faults_and_resume_loses_nothing() {
     let streams = ["trackings", "shipping_labels", "query_claims"];
-    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
-        records: 300,
-        rate_limit: false,
+    let sb = start(SandboxConfig {
         latency_ms: 10,
-        faults: ["500:0.1", "truncate:0.05", "reset:0.05"]
-            .iter()
-            .map(|f| f.parse().unwrap())
-            .collect(),
-        ..Default::default()
-    })
-    .unwrap();
+        ..sandbox_config(300, &["500:0.1", "truncate:0.05", "reset:0.05"], &[])
+    });
     let base = sb.base_url();
     let dir = Dir::new("killfault");
     let cfg = config(
@@ -154,13 +145,10 @@ fn kill_under_faults_and_resume_loses_nothing() {
 #[test]
 fn sigterm_flushes_state_and_ends_as_killed_by_sigterm() {
     use std::os::unix::process::ExitStatusExt;
-    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
-        records: 2000,
-        rate_limit: false,
+    let sb = start(SandboxConfig {
         latency_ms: 40,
-        ..Default::default()
-    })
-    .unwrap();
+        ..sandbox_config(2000, &[], &[])
+    });
     let base = sb.base_url();
     let dir = Dir::new("sigterm");
     let c = dir.write(
@@ -191,24 +179,51 @@ fn sigterm_flushes_state_and_ends_as_killed_by_sigterm() {
         "took {took:?} to stop"
     );
     assert_eq!(out.status.signal(), Some(15), "{:?}", out.status);
-    // Every line is whole, and records were followed by state.
+    // Every line is whole; the flushed state covers what was emitted before it,
+    // and claims nothing that was not.
     let parsed = parse_output(
         None,
         String::from_utf8_lossy(&out.stdout).into(),
         String::new(),
     );
+    let trackings = row("trackings");
     assert!(!parsed.records("trackings").is_empty());
-    let last_record = parsed
+    let (at, cursor) = states_of(&parsed, trackings)
+        .pop()
+        .expect("the interrupted read saved the state of trackings");
+    let saved = claimed(&cursor, None).expect("the saved state has a cursor");
+    let field = trackings.cursor.expect("trackings is incremental");
+    let cursor_of = |m: &Value| {
+        m["record"]["data"][field]
+            .as_str()
+            .and_then(source_aftership::time::parse_instant)
+    };
+    let records: Vec<(usize, &Value)> = parsed
         .messages
         .iter()
-        .rposition(|m| m["type"] == "RECORD")
-        .unwrap();
-    let last_state = parsed
-        .messages
-        .iter()
-        .rposition(|m| m["type"] == "STATE")
-        .unwrap();
-    assert!(last_state > last_record || parsed.state().as_array().is_some_and(|a| !a.is_empty()));
+        .enumerate()
+        .filter(|(_, m)| m["type"] == "RECORD" && m["record"]["stream"] == "trackings")
+        .collect();
+    let before: Vec<_> = records.iter().filter(|(i, _)| *i < at).collect();
+    assert!(!before.is_empty(), "no record before the saved state");
+    for (i, m) in &before {
+        let t = cursor_of(m).expect("a tracking's updated_at");
+        assert!(
+            t <= saved,
+            "record at message {i} ({t}) came before the STATE at {at} ({saved}) but is not covered by it"
+        );
+    }
+    for (i, m) in records.iter().filter(|(i, _)| *i > at) {
+        let t = cursor_of(m).expect("a tracking's updated_at");
+        assert!(
+            t >= saved,
+            "record at message {i} ({t}) is covered by the STATE at {at} ({saved}) but came after it"
+        );
+    }
+    for name in ["trackings", "shipping_labels"] {
+        let (wrong, _) = claims_beyond_emitted(&parsed, &base, row(name));
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
     assert!(
         parsed.errors().is_empty(),
         "an interrupted read is not an error: {:?}",
@@ -221,11 +236,12 @@ fn every_record_validates_against_its_stream_schema() {
     let sb = sandbox(120, &[], &[("orders", 20)]);
     let base = sb.base_url();
     let dir = Dir::new("schema");
-    let cfg = config(
-        &base,
-        json!({"locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}),
+    let out = read(
+        &dir,
+        &config(&base, fedex_search()),
+        &catalog(&[], false),
+        None,
     );
-    let out = read(&dir, &cfg, &catalog(&[], false), None);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
     for def in source_aftership::streams::STREAMS.iter() {
         let schema = def.json_schema();
@@ -337,6 +353,12 @@ fn judge(faults: &[&str], expected: &Result<(), &str>, streams: &[&str]) -> Stri
                 .iter()
                 .filter(|s| !out.keys(s).is_subset(&truth_keys(&base, s, "")))
                 .collect();
+            let claims: Vec<String> = streams
+                .iter()
+                .map(|s| row(s))
+                .filter(|d| d.incremental())
+                .flat_map(|d| claims_beyond_emitted(&out, &base, d).0)
+                .collect();
             if !errs.iter().any(|e| e["failure_type"] == *ft) {
                 format!(
                     "wrong failure types: {:?}",
@@ -344,6 +366,8 @@ fn judge(faults: &[&str], expected: &Result<(), &str>, streams: &[&str]) -> Stri
                 )
             } else if !extra.is_empty() {
                 format!("records outside the truth in {extra:?}")
+            } else if !claims.is_empty() {
+                format!("STATE claims records not emitted: {claims:?}")
             } else {
                 format!("failed as {ft}, exit 1, nothing outside the truth")
             }

@@ -4,17 +4,17 @@
 //! the way Airbyte expects.
 
 mod common;
+use aftership_sandbox::SandboxConfig;
 use common::*;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 const ALL: &[&str] = &[];
-const SEARCH: &str = "&slug=fedex&country=USA&postal_code=10001";
 
 fn search_config(base: &str, page_size: u32) -> Value {
     fast_config(
         base,
-        json!({"page_size": page_size, "locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]}),
+        merged(fedex_search(), json!({"page_size": page_size})),
     )
 }
 
@@ -28,8 +28,7 @@ fn full_refresh_of_every_stream_equals_the_truth() {
     assert_eq!(out.code, Some(0), "{}", out.stdout);
     assert!(out.errors().is_empty());
     for s in source_aftership::streams::STREAMS.iter() {
-        let extra = if s.name == "locations" { SEARCH } else { "" };
-        let want = truth_keys(&base, s.name, extra);
+        let want = truth_keys(&base, s.name, truth_query(s));
         let got = out.keys(s.name);
         assert!(!want.is_empty(), "{}: the sandbox serves nothing", s.name);
         assert_eq!(got, want, "stream {} differs from the truth", s.name);
@@ -47,11 +46,16 @@ fn full_refresh_of_every_stream_equals_the_truth() {
         );
     }
     // Commerce children carry their parents' ids.
-    assert!(
-        out.records("fulfillments")
-            .iter()
-            .all(|r| r["store_id"].is_string() && r["order_id"].is_string())
-    );
+    for s in ["orders", "products", "fulfillments"] {
+        let parents = row(s).parent_fields();
+        assert!(!parents.is_empty(), "{s} has parents");
+        assert!(
+            out.records(s)
+                .iter()
+                .all(|r| parents.iter().all(|p| r[*p].is_string())),
+            "{s}: a record without {parents:?}"
+        );
+    }
 }
 
 #[test]
@@ -107,45 +111,22 @@ fn incremental_reads_catch_every_change_with_few_requests() {
     let second = read(&dir, &fast_config(&base, json!({})), &cat, Some(&state));
     assert_eq!(second.code, Some(0), "{}", second.stdout);
     let second_stats = admin(&base, "GET", "/__sandbox/stats", None);
-    let lookback = chrono::Duration::days(7);
     for name in streams {
-        let def = source_aftership::streams::find(name).unwrap();
-        let cursor = def.cursor.unwrap();
-        let old = source_aftership::state::Cursor::from_state(def, state_of(&state, name).as_ref())
-            .unwrap();
+        let def = row(name);
+        let old = cursor_in(&state, def);
         let got = second.keys(name);
         let mut want = BTreeSet::new();
         for r in truth(&base, name, "") {
-            let value = if cursor == "created_at" {
-                &r.created_at
-            } else {
-                &r.updated_at
-            };
-            let Some(t) = value
-                .as_deref()
-                .and_then(source_aftership::time::parse_instant)
-            else {
+            let Some(t) = r.cursor(def) else {
                 continue;
             };
-            let since = match &old {
-                source_aftership::state::Cursor::Single(c) => *c,
-                source_aftership::state::Cursor::PerStore(m) => {
-                    r.store_id.as_ref().and_then(|s| m.get(s).copied())
-                }
-            };
-            let Some(since) = since else {
+            let Some(since) = claimed(&old, r.store_id.as_deref()) else {
                 want.insert(r.key);
                 continue;
             };
             // Shipping filters on created_at only: updates to records created
             // before cursor − lookback are out of reach by design (documented).
-            let created = r
-                .created_at
-                .as_deref()
-                .and_then(source_aftership::time::parse_instant);
-            let reachable =
-                !def.filter.on_creation() || created.is_some_and(|c| c >= since - lookback);
-            if t >= since && reachable {
+            if t >= since && reachable(def, &r, &state) {
                 want.insert(r.key);
             }
         }
@@ -170,12 +151,13 @@ fn incremental_reads_catch_every_change_with_few_requests() {
             "{path}: {b} requests on the incremental read vs {a} on the first"
         );
     }
-    // Far-future state: nothing to emit for those streams.
+    // Far-future state of the streams with one cursor: nothing to emit for them.
+    let single = |s: &&&str| row(s).parent_fields().is_empty();
     let future: Vec<Value> = streams
         .iter()
-        .filter(|s| !matches!(**s, "orders" | "fulfillments"))
+        .filter(single)
         .map(|s| {
-            let f = source_aftership::streams::find(s).unwrap().cursor.unwrap();
+            let f = row(s).cursor.unwrap();
             json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": s}, "stream_state": {f: "2099-01-01T00:00:00Z"}}})
         })
         .collect();
@@ -186,10 +168,7 @@ fn incremental_reads_catch_every_change_with_few_requests() {
         Some(&Value::Array(future)),
     );
     assert_eq!(third.code, Some(0));
-    for s in streams
-        .iter()
-        .filter(|s| !matches!(**s, "orders" | "fulfillments"))
-    {
+    for s in streams.iter().filter(single) {
         assert!(
             third.records(s).is_empty(),
             "{s} emitted records past a 2099 cursor"
@@ -200,14 +179,10 @@ fn incremental_reads_catch_every_change_with_few_requests() {
 #[test]
 fn kill_at_any_moment_and_resume_loses_nothing() {
     let streams = ["trackings", "shipping_labels", "orders", "query_coverages"];
-    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
-        records: 400,
-        rate_limit: false,
+    let sb = start(SandboxConfig {
         latency_ms: 15,
-        counts: [("orders".to_string(), 60)].into_iter().collect(),
-        ..Default::default()
-    })
-    .unwrap();
+        ..sandbox_config(400, &[], &[("orders", 60)])
+    });
     let base = sb.base_url();
     let dir = Dir::new("kill");
     let cfg = config(&base, json!({"page_size": 20, "slice_days": 3}));
@@ -226,13 +201,10 @@ fn kill_at_any_moment_and_resume_loses_nothing() {
 
 #[test]
 fn a_product_without_permission_is_skipped_and_the_sync_succeeds() {
-    let sb = aftership_sandbox::Sandbox::start_blocking(aftership_sandbox::SandboxConfig {
-        records: 50,
-        rate_limit: false,
+    let sb = start(SandboxConfig {
         deny: vec![aftership_sandbox::Product::Protection],
-        ..Default::default()
-    })
-    .unwrap();
+        ..sandbox_config(50, &[], &[])
+    });
     let base = sb.base_url();
     let dir = Dir::new("deny");
     let out = read(
@@ -265,8 +237,7 @@ fn a_wrong_key_fails_check_and_read_as_a_config_error() {
     let sb = sandbox(20, &[], &[]);
     let base = sb.base_url();
     let dir = Dir::new("badkey");
-    let mut cfg = config(&base, json!({}));
-    cfg["api_key"] = json!("wrong-key-0987654321");
+    let cfg = config(&base, json!({"api_key": "wrong-key-0987654321"}));
     let c = dir.write("c.json", &cfg);
     let chk = run(&["check", "--config", &path(&c)]);
     assert_eq!(chk.code, Some(0));
@@ -399,31 +370,73 @@ fn a_401_in_the_middle_of_a_sync_checkpoints_then_fails_as_config_error() {
         "{errors:?}"
     );
     // Records read before the 401 are emitted; the state never claims more.
-    let got = out.records("trackings").len();
-    assert!(got > 0);
+    assert!(!out.records("trackings").is_empty());
+    let (wrong, claiming) = claims_beyond_emitted(&out, &base, row("trackings"));
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(claiming > 0, "no STATE before the 401: nothing was checked");
+}
+
+/// The one TRACE ERROR of a run that failed on its inputs: a config_error whose
+/// message contains every one of `names`, exit 1, and nothing read.
+fn assert_config_error(out: &Output, names: &[&str]) {
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["failure_type"], "config_error", "{errors:?}");
+    let message = errors[0]["message"].as_str().unwrap_or_default();
+    for name in names {
+        assert!(message.contains(name), "{message:?} does not name {name:?}");
+    }
+    assert!(out.messages.iter().all(|m| m["type"] != "RECORD"));
 }
 
 #[test]
 fn bad_inputs_end_in_clear_errors() {
     let dir = Dir::new("bad");
     // Nothing listens on port 9: no retries, so a read that gets that far ends at once.
-    let good = config("http://127.0.0.1:9", json!({"max_retries": 0}));
-    let c = dir.write("c.json", &good);
-    let cat = dir.write("cat.json", &json!({"streams": [{"stream": {"name": "__AIRBYTE__stream_that_does_not_exist", "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": "INVALID", "destination_sync_mode": "append"}]}));
-    let out = run(&["read", "--config", &path(&c), "--catalog", &path(&cat)]);
-    assert_eq!(out.code, Some(1));
-    assert!(
-        out.errors()[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown stream")
+    let c = dir.write(
+        "c.json",
+        &config("http://127.0.0.1:9", json!({"max_retries": 0})),
     );
+    let entry = |name: &str, mode: &str| json!({"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": mode, "destination_sync_mode": "append"});
+    let unknown = "__AIRBYTE__stream_that_does_not_exist";
+    for (catalog, names) in [
+        (
+            json!({"streams": [entry("roles", "full_refresh"), entry(unknown, "full_refresh")]}),
+            vec!["streams[1]", "unknown stream", unknown],
+        ),
+        (
+            json!({"streams": [entry("roles", "INVALID")]}),
+            vec!["stream `roles`", "INVALID"],
+        ),
+    ] {
+        let cat = dir.write("cat.json", &catalog);
+        let out = run(&["read", "--config", &path(&c), "--catalog", &path(&cat)]);
+        let file = path(&cat);
+        assert_config_error(
+            &out,
+            &[&["Invalid catalog file", &file], &names[..]].concat(),
+        );
+    }
+    // A config file that is not UTF-8, let alone JSON.
     let bin = dir.0.join("binary.json");
     std::fs::write(&bin, [0u8, 159, 146, 150, 255]).unwrap();
-    for cmd in ["discover", "check"] {
-        let out = run(&[cmd, "--config", &path(&bin)]);
-        assert!(out.stdout.contains("not valid JSON"), "{}", out.stdout);
-        assert_eq!(out.code, Some(if cmd == "check" { 0 } else { 1 }));
+    let bin = path(&bin);
+    let cat = dir.write("cat.json", &catalog(&["roles"], false));
+    let names = ["The config file", &bin, "not valid JSON"];
+    let out = run(&["discover", "--config", &bin]);
+    assert_config_error(&out, &names);
+    let out = run(&["read", "--config", &bin, "--catalog", &path(&cat)]);
+    assert_config_error(&out, &names);
+    // `check` says it as a FAILED connection status, and exits 0.
+    let out = run(&["check", "--config", &bin]);
+    assert_eq!(out.code, Some(0));
+    assert!(out.errors().is_empty(), "{:?}", out.errors());
+    let status = &out.messages.last().unwrap()["connectionStatus"];
+    assert_eq!(status["status"], "FAILED");
+    let message = status["message"].as_str().unwrap_or_default();
+    for name in names {
+        assert!(message.contains(name), "{message:?} does not name {name:?}");
     }
 }
 

@@ -3,7 +3,11 @@
 #![allow(dead_code)]
 
 use aftership_sandbox::{BlockingSandbox, FaultSpec, SandboxConfig};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use source_aftership::state::Cursor;
+use source_aftership::streams::{self, Source, StreamDef};
+use source_aftership::time::parse_instant;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,8 +23,10 @@ pub fn start(cfg: SandboxConfig) -> BlockingSandbox {
     aftership_sandbox::Sandbox::start_blocking(cfg).expect("sandbox starts")
 }
 
-/// A sandbox without rate limits (the tests that pace say so), `records`
-/// trackings and the other streams scaled from it, `counts` overriding them.
+/// The one sandbox config of the tests: no rate limits (the tests that pace say
+/// so), `records` trackings and the other streams scaled from it, `counts`
+/// overriding them. Other fields are set over it:
+/// `SandboxConfig { latency_ms: 40, ..sandbox_config(2000, &[], &[]) }`.
 pub fn sandbox_config(records: usize, faults: &[&str], counts: &[(&str, usize)]) -> SandboxConfig {
     SandboxConfig {
         records,
@@ -64,26 +70,50 @@ impl Drop for Dir {
 
 /// Config for tests where the sandbox enforces no rate limits and the pacing itself
 /// is not under test: the connector may go as fast as the sandbox answers.
-pub fn fast_config(base: &str, extra: Value) -> Value {
-    let mut c = config(base, extra);
-    c["max_requests_per_second"] = json!(1000);
-    c
+pub fn fast_config(base: &str, overrides: Value) -> Value {
+    config(
+        base,
+        merged(json!({"max_requests_per_second": 1000}), overrides),
+    )
 }
 
-pub fn config(base: &str, extra: Value) -> Value {
-    let mut c = json!({"api_key": KEY, "start_date": "2015-01-01T00:00:00Z", "api_base_url": base});
-    if let (Some(c), Some(e)) = (c.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            c.insert(k.clone(), v.clone());
-        }
+/// The one connector config of the tests: the sandbox's key, a start date before
+/// every record, the sandbox at `base`; `overrides` adds or replaces fields.
+pub fn config(base: &str, overrides: Value) -> Value {
+    merged(
+        json!({"api_key": KEY, "start_date": "2015-01-01T00:00:00Z", "api_base_url": base}),
+        overrides,
+    )
+}
+
+/// The fields of `fields` with those of `overrides` added or replaced.
+pub fn merged(fields: Value, overrides: Value) -> Value {
+    let (Value::Object(mut fields), Value::Object(overrides)) = (fields, overrides) else {
+        panic!("config fields and their overrides are objects")
+    };
+    fields.extend(overrides);
+    Value::Object(fields)
+}
+
+/// The carrier location search the tests configure, and the same search as the
+/// query of the sandbox's truth of `locations`.
+pub fn fedex_search() -> Value {
+    json!({"locations_searches": [{"slug": "fedex", "country": "USA", "postal_code": "10001"}]})
+}
+pub const FEDEX_SEARCH: &str = "&slug=fedex&country=USA&postal_code=10001";
+
+/// The truth query of `def`: the search for `locations`, nothing for the others.
+pub fn truth_query(def: &StreamDef) -> &'static str {
+    if matches!(def.source, Source::LocationSearch { .. }) {
+        FEDEX_SEARCH
+    } else {
+        ""
     }
-    c
 }
 
 /// The discovered catalog, configured with each stream's best mode (or `mode`).
 pub fn catalog(streams: &[&str], incremental: bool) -> Value {
-    let cat: Value =
-        serde_json::from_str(&source_aftership::streams::catalog().to_string()).unwrap();
+    let cat: Value = serde_json::from_str(&streams::catalog().to_string()).unwrap();
     let list: Vec<Value> = cat["streams"]
         .as_array()
         .unwrap()
@@ -220,20 +250,26 @@ pub fn path(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// The row of `name` in the connector's stream table.
+pub fn row(name: &str) -> &'static StreamDef {
+    streams::find(name).unwrap_or_else(|| panic!("no stream {name} in the table"))
+}
+
+/// A key field's value as text: strings as they are, anything else as JSON.
+fn key_text(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+/// A record's primary key (the stream table's, in its order) as one string.
 pub fn key_of(stream: &str, r: &Value) -> String {
-    let s = |k: &str| {
-        r[k].as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| r[k].to_string())
-    };
-    match stream {
-        "couriers" | "shipping_couriers" => s("slug"),
-        "roles" => s("code"),
-        "locations" => s("location_id"),
-        "orders" | "products" => format!("{}/{}", s("store_id"), s("id")),
-        "fulfillments" => format!("{}/{}/{}", s("store_id"), s("order_id"), s("id")),
-        _ => s("id"),
-    }
+    row(stream)
+        .primary_key
+        .iter()
+        .map(|k| key_text(&r[*k]))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// GET/POST the sandbox admin API (plain HTTP/1.0 over a socket: no client needed).
@@ -281,9 +317,25 @@ pub struct TruthRecord {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub store_id: Option<String>,
+    pub order_id: Option<String>,
 }
 
+impl TruthRecord {
+    /// The value of `def`'s cursor field, as an instant.
+    pub fn cursor(&self, def: &StreamDef) -> Option<DateTime<Utc>> {
+        let value = match def.cursor? {
+            "created_at" => &self.created_at,
+            _ => &self.updated_at,
+        };
+        value.as_deref().and_then(parse_instant)
+    }
+}
+
+/// What the sandbox serves of `stream` right now. Truth names a record's own key
+/// `id` whatever the stream calls it, beside its parents' ids: each record's `key`
+/// is built from the stream table's primary key the way [`key_of`] builds it.
 pub fn truth(base: &str, stream: &str, extra_query: &str) -> Vec<TruthRecord> {
+    let d = row(stream);
     let v = admin(
         base,
         "GET",
@@ -294,27 +346,29 @@ pub fn truth(base: &str, stream: &str, extra_query: &str) -> Vec<TruthRecord> {
         .as_array()
         .unwrap_or_else(|| panic!("truth of {stream}: {v}"))
         .iter()
-        .map(|r| TruthRecord {
-            key: match stream {
-                "orders" | "products" => format!(
-                    "{}/{}",
-                    r["store_id"].as_str().unwrap(),
-                    r["id"].as_str().unwrap()
-                ),
-                "fulfillments" => format!(
-                    "{}/{}/{}",
-                    r["store_id"].as_str().unwrap(),
-                    r["order_id"].as_str().unwrap(),
-                    r["id"].as_str().unwrap()
-                ),
-                _ => r["id"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| r["id"].to_string()),
-            },
-            created_at: r["created_at"].as_str().map(str::to_string),
-            updated_at: r["updated_at"].as_str().map(str::to_string),
-            store_id: r["store_id"].as_str().map(str::to_string),
+        .map(|r| {
+            assert_eq!(d.own_key().count(), 1, "{stream}: one own key field");
+            let key = d
+                .primary_key
+                .iter()
+                .map(|k| {
+                    let field = if d.parent_fields().contains(k) {
+                        k
+                    } else {
+                        "id"
+                    };
+                    key_text(&r[field])
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let text = |k: &str| r[k].as_str().map(str::to_string);
+            TruthRecord {
+                key,
+                created_at: text("created_at"),
+                updated_at: text("updated_at"),
+                store_id: text("store_id"),
+                order_id: text("order_id"),
+            }
         })
         .collect()
 }
@@ -432,22 +486,13 @@ pub fn state_of(state: &Value, name: &str) -> Option<Value> {
 }
 
 /// The cursor of `def` in a list of STATE messages the connector wrote.
-pub fn cursor_in(
-    state: &Value,
-    def: &source_aftership::streams::StreamDef,
-) -> source_aftership::state::Cursor {
-    source_aftership::state::Cursor::from_state(def, state_of(state, def.name).as_ref())
-        .expect("the connector's own state")
+pub fn cursor_in(state: &Value, def: &StreamDef) -> Cursor {
+    Cursor::from_state(def, state_of(state, def.name).as_ref()).expect("the connector's own state")
 }
 
 /// The records of `stream` whose `field` (`updated_at` or `created_at`) is at the
 /// sandbox clock `now` (the moment an advance changed them), to the second.
-pub fn changed_at(
-    base: &str,
-    stream: &str,
-    field: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<TruthRecord> {
+pub fn changed_at(base: &str, stream: &str, field: &str, now: DateTime<Utc>) -> Vec<TruthRecord> {
     truth(base, stream, "")
         .into_iter()
         .filter(|r| {
@@ -457,7 +502,7 @@ pub fn changed_at(
                 &r.updated_at
             };
             v.as_deref()
-                .and_then(source_aftership::time::parse_instant)
+                .and_then(parse_instant)
                 .is_some_and(|t| t > now - chrono::Duration::seconds(1))
         })
         .collect()
@@ -465,36 +510,34 @@ pub fn changed_at(
 
 /// Whether an incremental read from `state` can be asked for the changed record
 /// `r` at all: Shipping filters on created_at only, so an update to a record
-/// created before the cursor minus the lookback (7 days by default) is out of
-/// reach by design (documented). Everything else is reachable.
-pub fn reachable(
-    def: &source_aftership::streams::StreamDef,
-    r: &TruthRecord,
-    state: &Value,
-) -> bool {
+/// created before the cursor minus the lookback (the default
+/// `shipping_lookback_days`) is out of reach by design (documented). Everything
+/// else is reachable.
+pub fn reachable(def: &StreamDef, r: &TruthRecord, state: &Value) -> bool {
     if !def.filter.on_creation() {
         return true;
     }
     let since = match cursor_in(state, def) {
-        source_aftership::state::Cursor::Single(Some(c)) => c,
+        Cursor::Single(Some(c)) => c,
         _ => return true,
     };
-    let created = r
-        .created_at
-        .as_deref()
-        .and_then(source_aftership::time::parse_instant);
-    created.is_none_or(|c| c >= since - chrono::Duration::days(7))
+    let created = r.created_at.as_deref().and_then(parse_instant);
+    let lookback = chrono::Duration::days(spec_default("shipping_lookback_days"));
+    created.is_none_or(|c| c >= since - lookback)
+}
+
+/// The spec's default of the integer config field `field` (the tests' configs
+/// leave it out, so the connector uses this).
+pub fn spec_default(field: &str) -> i64 {
+    source_aftership::config::connection_specification()["properties"][field]["default"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("the spec has no integer default for {field}"))
 }
 
 /// Move the sandbox clock `seconds` ahead, updating and inserting those fractions
 /// of every stream's records, then zero its request counts; returns the sandbox's
 /// new now (the `updated_at` the changed records carry).
-pub fn advance(
-    base: &str,
-    seconds: u64,
-    update: f64,
-    insert: f64,
-) -> chrono::DateTime<chrono::Utc> {
+pub fn advance(base: &str, seconds: u64, update: f64, insert: f64) -> DateTime<Utc> {
     let moved = admin(
         base,
         "POST",
@@ -504,6 +547,69 @@ pub fn advance(
     admin(base, "POST", "/__sandbox/stats/reset", None);
     moved["now"]
         .as_str()
-        .and_then(source_aftership::time::parse_instant)
+        .and_then(parse_instant)
         .expect("the sandbox's now")
+}
+
+/// The STATE messages of stream `def` in `out`, in order: each one's position
+/// among all messages and the cursor it saves.
+pub fn states_of(out: &Output, def: &StreamDef) -> Vec<(usize, Cursor)> {
+    out.messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m["type"] == "STATE" && m["state"]["stream"]["stream_descriptor"]["name"] == def.name
+        })
+        .map(|(i, m)| {
+            let state = &m["state"]["stream"]["stream_state"];
+            let cursor = Cursor::from_state(def, Some(state))
+                .unwrap_or_else(|e| panic!("{}: the connector's own state: {e}", def.name));
+            (i, cursor)
+        })
+        .collect()
+}
+
+/// What `cursor` claims for a record of store `store` (the stream's cursor, or its
+/// store's for per-store state): every change before the instant is read.
+pub fn claimed(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
+    match cursor {
+        Cursor::Single(c) => *c,
+        Cursor::PerStore(m) => store.and_then(|s| m.get(s).copied()),
+    }
+}
+
+/// State never claims a record that was not emitted: for every STATE of `def` in
+/// `out` (a read from no input state), each record of the sandbox's truth whose
+/// cursor lies before what that STATE claims was emitted before it. Returns the
+/// violations and how many STATE messages claimed anything, so that a caller can
+/// tell a check of nothing from a pass.
+pub fn claims_beyond_emitted(out: &Output, base: &str, def: &StreamDef) -> (Vec<String>, usize) {
+    let truth = truth(base, def.name, truth_query(def));
+    let mut emitted = BTreeSet::new();
+    let mut messages = out.messages.iter().enumerate();
+    let mut wrong = Vec::new();
+    let mut claiming = 0;
+    for (at, cursor) in states_of(out, def) {
+        // (take_while also takes the STATE itself, which is no record)
+        for (_, m) in messages.by_ref().take_while(|(i, _)| *i < at) {
+            if m["type"] == "RECORD" && m["record"]["stream"] == def.name {
+                emitted.insert(key_of(def.name, &m["record"]["data"]));
+            }
+        }
+        let mut claims = false;
+        for r in &truth {
+            let Some(c) = claimed(&cursor, r.store_id.as_deref()) else {
+                continue;
+            };
+            claims = true;
+            if r.cursor(def).is_some_and(|t| t < c) && !emitted.contains(&r.key) {
+                wrong.push(format!(
+                    "{}: the STATE at message {at} claims {} (cursor {c}) before it was emitted",
+                    def.name, r.key
+                ));
+            }
+        }
+        claiming += usize::from(claims);
+    }
+    (wrong, claiming)
 }
