@@ -97,7 +97,7 @@ def start_sandbox(port: int | None = None, records: int = SANDBOX_RECORDS,
     """Start the release sandbox on 127.0.0.1 and wait for its base URL line."""
     if not SANDBOX_BIN.exists():
         raise RuntimeError(f"sandbox binary missing: {SANDBOX_BIN} "
-                           "(cargo build --release -p aftership-sandbox)")
+                           "(cargo build --release -p source-aftership -p aftership-sandbox)")
     cmd = [str(SANDBOX_BIN), "--port", str(port or free_port()), "--seed", str(SANDBOX_SEED),
            "--records", str(records), "--no-rate-limit", *(extra or [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

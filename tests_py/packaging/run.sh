@@ -87,7 +87,7 @@ docker image inspect --format '{{ .Size }}' "$CONNECTOR_IMAGE" >/dev/null 2>&1 \
 # --- 3. sandbox --------------------------------------------------------------------------
 say "sandbox on 127.0.0.1:$port"
 t=$SECONDS
-if ! cargo build --release -p aftership-sandbox; then
+if ! cargo build --release -p source-aftership -p aftership-sandbox; then
   record "build sandbox" FAIL $((SECONDS - t)); print_summary; exit 1
 fi
 : >"$tmp/sandbox.out"
