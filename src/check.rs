@@ -1,8 +1,9 @@
-//! `check`: one cheap request per AfterShip API product, concurrently.
+//! `check`: one cheap request per AfterShip API product, concurrently: one record
+//! of the list the table marks as the product's probe.
 
 use crate::config::Config;
 use crate::http::{ApiError, Client, Request, Stop};
-use crate::streams::{Product, STREAMS};
+use crate::streams::{Product, STREAMS, probe_of};
 
 /// The outcome of one product's probe.
 #[derive(Debug)]
@@ -25,15 +26,14 @@ pub async fn check(config: &Config, stop: Stop) -> (bool, String) {
 }
 
 async fn probe(client: &Client, product: Product) -> (Product, Probe) {
-    let (path, query) = product.probe();
+    let Some(row) = probe_of(product) else {
+        return (product, Probe::Ok);
+    };
     let req = Request {
         product,
-        path,
-        query: query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        store_id: None,
+        path: row.path,
+        query: row.probe_query(),
+        headers: Vec::new(),
     };
     let result = client
         .get(&req, |body| {

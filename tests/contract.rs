@@ -192,10 +192,7 @@ fn records_leave_exactly_as_served_but_the_documented_rewrites() {
             }
             assert!(text.starts_with(r#"{"probe":{"z":98765432109876543210987,"a":0.1000000000000000055511151231257827"#), "{text}");
         }
-        if matches!(
-            def.source,
-            Source::PerStore { .. } | Source::PerOrder { .. }
-        ) {
+        if matches!(def.source, Source::Child(_)) {
             assert!(
                 emitted.iter().all(|t| t.contains("\"store_id\":")),
                 "{}",

@@ -402,7 +402,7 @@ mod tests {
             product: def.product,
             path: def.path,
             query: Vec::new(),
-            store_id: None,
+            headers: Vec::new(),
         };
         let mut pager = Pager::new(&client, sizes, def, req, None);
         let mut ids = Vec::new();

@@ -11,7 +11,7 @@
 
 use crate::http::ApiError;
 use crate::protocol::{LogLevel, Output};
-use crate::streams::{PageKind, StreamDef};
+use crate::streams::StreamDef;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -73,9 +73,11 @@ fn lowered_message(def: &StreamDef, to: Sizing, refusal: &ApiError) -> String {
             "asking with its documented default page size ({}={}) for the rest of this sync",
             l.param, l.default
         ),
-        (_, _) if matches!(def.paging.kind, PageKind::Number { .. }) => {
-            "asking without page or limit for the rest of this sync; each such request reads the one page the API answers".to_string()
-        }
+        (_, Some(l)) if def.paging.page_param().is_some() => format!(
+            "asking without {} or {} for the rest of this sync; each such request reads the one page the API answers",
+            def.paging.page_param().unwrap_or_default(),
+            l.param
+        ),
         _ => "asking without a page size for the rest of this sync".to_string(),
     };
     format!(
@@ -103,10 +105,7 @@ pub fn paging_refusal(def: &StreamDef, e: &ApiError) -> Option<Named> {
         return None;
     }
     let limit = def.paging.limit.map(|l| l.param)?;
-    let page = match def.paging.kind {
-        PageKind::Number { param, .. } => Some(param),
-        _ => None,
-    };
+    let page = def.paging.page_param();
     let words: Vec<String> = message
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map(str::to_ascii_lowercase)
