@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::http::{ApiError, Client, Request, Stop};
-use crate::streams::{Product, STREAMS, probe_of};
+use crate::streams::{Product, STREAMS, StreamDef, probe_of};
 
 /// The outcome of one product's probe.
 #[derive(Debug)]
@@ -21,14 +21,14 @@ pub async fn check(config: &Config, stop: Stop) -> (bool, String) {
         Ok(c) => c,
         Err(e) => return (false, e),
     };
-    let results = futures_util::future::join_all(Product::ALL.map(|p| probe(&client, p))).await;
+    let rows = Product::ALL.into_iter().filter_map(probe_of);
+    let results = futures_util::future::join_all(rows.map(|row| probe(&client, row))).await;
     summarize(&results)
 }
 
-async fn probe(client: &Client, product: Product) -> (Product, Probe) {
-    let Some(row) = probe_of(product) else {
-        return (product, Probe::Ok);
-    };
+/// One record of `row`'s list.
+async fn probe(client: &Client, row: &'static StreamDef) -> (Product, Probe) {
+    let product = row.product;
     let req = Request {
         product,
         path: row.path,

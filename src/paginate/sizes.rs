@@ -67,15 +67,13 @@ impl PageSizes {
 }
 
 fn lowered_message(def: &StreamDef, to: Sizing, refusal: &ApiError) -> String {
-    let limit = def.paging.limit;
-    let what = match (to, limit) {
-        (Sizing::Default, Some(l)) => format!(
+    let what = match (to, def.paging.limit, def.paging.page_param()) {
+        (Sizing::Default, Some(l), _) => format!(
             "asking with its documented default page size ({}={}) for the rest of this sync",
             l.param, l.default
         ),
-        (_, Some(l)) if def.paging.page_param().is_some() => format!(
-            "asking without {} or {} for the rest of this sync; each such request reads the one page the API answers",
-            def.paging.page_param().unwrap_or_default(),
+        (_, Some(l), Some(page)) => format!(
+            "asking without {page} or {} for the rest of this sync; each such request reads the one page the API answers",
             l.param
         ),
         _ => "asking without a page size for the rest of this sync".to_string(),
@@ -180,6 +178,17 @@ mod tests {
             None,
             "no paging"
         );
+    }
+
+    #[test]
+    fn the_warning_names_the_rows_parameters() {
+        let e = refused(422, "limit");
+        let m = lowered_message(find("orders").unwrap(), Sizing::Bare, &e);
+        assert!(m.contains("asking without page or limit"), "{m}");
+        let m = lowered_message(find("shipping_labels").unwrap(), Sizing::Default, &e);
+        assert!(m.contains("page size (limit=20)"), "{m}");
+        let m = lowered_message(find("shipping_labels").unwrap(), Sizing::Bare, &e);
+        assert!(m.contains("without a page size"), "{m}");
     }
 
     #[test]
