@@ -34,6 +34,7 @@ async fn probe(client: &Client, row: &'static StreamDef) -> (Product, Probe) {
         path: row.path,
         query: row.probe_query(),
         headers: Vec::new(),
+        rate: row.rate,
     };
     let result = client
         .get(&req, |body| {

@@ -21,6 +21,8 @@ pub struct Request {
     /// Headers beside the key's (a parent's value, as its row says: Commerce's
     /// `as-store-id`).
     pub headers: Vec<(&'static str, String)>,
+    /// Documented requests per second of the endpoint's rate-limit bucket.
+    pub rate: u32,
 }
 
 /// Counters for the end-of-sync summary and benchmarks.
@@ -100,9 +102,7 @@ impl Client {
             if self.stop.is_set() {
                 return Err(ApiError::Interrupted);
             }
-            let rate = self
-                .rate_override
-                .unwrap_or_else(|| req.product.rate_limit(req.path));
+            let rate = self.rate_override.unwrap_or(req.rate);
             self.limits.pace(&key, rate, &self.stop).await;
             if self.stop.is_set() {
                 return Err(ApiError::Interrupted);

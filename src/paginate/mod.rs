@@ -403,6 +403,7 @@ mod tests {
             path: def.path,
             query: Vec::new(),
             headers: Vec::new(),
+            rate: def.rate,
         };
         let mut pager = Pager::new(&client, sizes, def, req, None);
         let mut ids = Vec::new();

@@ -43,6 +43,9 @@ pub struct StreamDef {
     pub withheld: &'static [&'static str],
     /// `check` asks this list for one record to prove the key works for its product.
     pub probe: bool,
+    /// Documented requests per second of the bucket this endpoint counts against
+    /// ([`Product::limit_key`]).
+    pub rate: u32,
 }
 
 impl StreamDef {
@@ -196,6 +199,20 @@ mod tests {
             let marked = STREAMS.iter().filter(|s| s.product == p && s.probe);
             assert_eq!(marked.count(), 1, "{p:?}");
         }
+    }
+
+    #[test]
+    fn rows_of_one_rate_limit_bucket_share_its_rate() {
+        for a in &STREAMS {
+            for b in &STREAMS {
+                if a.product.limit_key(a.path) == b.product.limit_key(b.path) {
+                    assert_eq!(a.rate, b.rate, "{} and {}", a.name, b.name);
+                }
+            }
+        }
+        assert_eq!(find("trackings").unwrap().rate, 6);
+        assert_eq!(find("couriers").unwrap().rate, 5);
+        assert_eq!(find("orders").unwrap().rate, 10);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The six AfterShip API products: each has its own envelope dialect, rate limit
-//! and permission (a key may be denied one product and allowed the others).
+//! The six AfterShip API products: each has its own envelope dialect, rate-limit
+//! bucket and permission (a key may be denied one product and allowed the others).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Product {
@@ -32,16 +32,6 @@ impl Product {
         }
     }
 
-    /// Documented requests per second. Tracking limits each endpoint on its own;
-    /// the other products limit the whole organisation.
-    pub fn rate_limit(self, path: &str) -> u32 {
-        match self {
-            Product::Tracking if path.ends_with("/trackings") => 6,
-            Product::Tracking => 5,
-            _ => 10,
-        }
-    }
-
     /// The rate-limit bucket a request to `path` counts against.
     pub fn limit_key(self, path: &str) -> String {
         match self {
@@ -57,15 +47,6 @@ mod tests {
 
     #[test]
     fn tracking_limits_each_endpoint_the_others_the_organisation() {
-        assert_eq!(
-            Product::Tracking.rate_limit("/tracking/2025-07/trackings"),
-            6
-        );
-        assert_eq!(
-            Product::Tracking.rate_limit("/tracking/2025-07/couriers"),
-            5
-        );
-        assert_eq!(Product::Shipping.rate_limit("/postmen/v3/labels"), 10);
         assert_ne!(
             Product::Tracking.limit_key("/a"),
             Product::Tracking.limit_key("/b")

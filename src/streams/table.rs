@@ -95,7 +95,8 @@ const FROM_SHIPPER_ACCOUNTS: Source = Source::Search(Search {
 
 const UPD: Option<&str> = Some("updated_at");
 
-/// What a row is unless it says otherwise.
+/// What a row is unless it says otherwise. Every product but Tracking limits the
+/// whole organisation to 10 requests per second.
 const BASE: StreamDef = StreamDef {
     name: "",
     product: Product::Tracking,
@@ -111,12 +112,16 @@ const BASE: StreamDef = StreamDef {
     sorts: None,
     withheld: &[],
     probe: false,
+    rate: 10,
 };
 
+/// Tracking limits each endpoint on its own: 5 requests per second, 6 for
+/// trackings.
 const TRACKING: StreamDef = StreamDef {
     product: Product::Tracking,
     cursor: UPD,
     paging: TRACKING_CURSOR,
+    rate: 5,
     ..BASE
 };
 const RETURNS: StreamDef = StreamDef {
@@ -157,6 +162,7 @@ pub static STREAMS: [StreamDef; 22] = [
         retention_days: Some(120),
         schema: schema!("trackings"),
         probe: true,
+        rate: 6,
         ..TRACKING
     },
     StreamDef {

@@ -46,6 +46,7 @@ impl Partition {
             path: def.path,
             query: Vec::new(),
             headers: Vec::new(),
+            rate: def.rate,
         };
         for (link, value) in &self.parents {
             match link.inject {
