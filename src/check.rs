@@ -1,8 +1,9 @@
-//! `check`: one cheap request per AfterShip API product, concurrently.
+//! `check`: one cheap request per AfterShip API product, concurrently: one record
+//! of the list the table marks as the product's probe.
 
 use crate::config::Config;
 use crate::http::{ApiError, Client, Request, Stop};
-use crate::streams::{Product, STREAMS};
+use crate::streams::{Product, STREAMS, StreamDef, probe_of};
 
 /// The outcome of one product's probe.
 #[derive(Debug)]
@@ -20,20 +21,20 @@ pub async fn check(config: &Config, stop: Stop) -> (bool, String) {
         Ok(c) => c,
         Err(e) => return (false, e),
     };
-    let results = futures_util::future::join_all(Product::ALL.map(|p| probe(&client, p))).await;
+    let rows = Product::ALL.into_iter().filter_map(probe_of);
+    let results = futures_util::future::join_all(rows.map(|row| probe(&client, row))).await;
     summarize(&results)
 }
 
-async fn probe(client: &Client, product: Product) -> (Product, Probe) {
-    let (path, query) = product.probe();
+/// One record of `row`'s list.
+async fn probe(client: &Client, row: &'static StreamDef) -> (Product, Probe) {
+    let product = row.product;
     let req = Request {
         product,
-        path,
-        query: query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        store_id: None,
+        path: row.path,
+        query: row.probe_query(),
+        headers: Vec::new(),
+        rate: row.rate,
     };
     let result = client
         .get(&req, |body| {

@@ -192,6 +192,7 @@ impl Cursor {
     pub fn from_state(def: &StreamDef, state: Option<&Value>) -> Result<Cursor, String> {
         let field = def.cursor.unwrap_or("updated_at");
         let per_store = !def.parent_fields().is_empty();
+        let part = partition_key(def);
         let Some(state) = state else {
             return Ok(if per_store {
                 Cursor::PerStore(BTreeMap::new())
@@ -240,11 +241,11 @@ impl Cursor {
                 for entry in list {
                     let store = entry
                         .get("partition")
-                        .and_then(|p| p.get("store_id"))
+                        .and_then(|p| p.get(part))
                         .and_then(Value::as_str)
                         .ok_or_else(|| {
                             format!(
-                                "the state of stream `{}`: each entry needs `partition.store_id`",
+                                "the state of stream `{}`: each entry needs `partition.{part}`",
                                 def.name
                             )
                         })?;
@@ -260,7 +261,7 @@ impl Cursor {
                 return Ok(Cursor::PerStore(map));
             }
             return Err(format!(
-                "the state of stream `{}` is not a per-store state (expected {{\"states\": [{{\"partition\": {{\"store_id\": ...}}, \"cursor\": {{\"{field}\": ...}}}}]}}); is it from another connector?",
+                "the state of stream `{}` is not a per-store state (expected {{\"states\": [{{\"partition\": {{\"{part}\": ...}}, \"cursor\": {{\"{field}\": ...}}}}]}}); is it from another connector?",
                 def.name
             ));
         }
@@ -287,12 +288,18 @@ impl Cursor {
             Cursor::Single(None) => json!({}),
             Cursor::PerStore(map) => json!({
                 "states": map.iter().map(|(store, t)| json!({
-                    "partition": {"store_id": store},
+                    "partition": {(partition_key(def)): store},
                     "cursor": {field: format_instant(*t)},
                 })).collect::<Vec<_>>()
             }),
         }
     }
+}
+
+/// The field a per-partition state names its partitions by: the outermost parent
+/// value the stream carries (`store_id`).
+fn partition_key(def: &StreamDef) -> &'static str {
+    def.parent_fields().first().copied().unwrap_or("store_id")
 }
 
 /// The kind of `v` and, for short scalars, the value itself.

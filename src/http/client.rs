@@ -18,8 +18,11 @@ pub struct Request {
     pub product: Product,
     pub path: &'static str,
     pub query: Vec<(String, String)>,
-    /// Commerce: the `as-store-id` header.
-    pub store_id: Option<String>,
+    /// Headers beside the key's (a parent's value, as its row says: Commerce's
+    /// `as-store-id`).
+    pub headers: Vec<(&'static str, String)>,
+    /// Documented requests per second of the endpoint's rate-limit bucket.
+    pub rate: u32,
 }
 
 /// Counters for the end-of-sync summary and benchmarks.
@@ -99,9 +102,7 @@ impl Client {
             if self.stop.is_set() {
                 return Err(ApiError::Interrupted);
             }
-            let rate = self
-                .rate_override
-                .unwrap_or_else(|| req.product.rate_limit(req.path));
+            let rate = self.rate_override.unwrap_or(req.rate);
             self.limits.pace(&key, rate, &self.stop).await;
             if self.stop.is_set() {
                 return Err(ApiError::Interrupted);
@@ -165,8 +166,8 @@ impl Client {
             .get(&url)
             .header("as-api-key", self.api_key.clone())
             .query(&req.query);
-        if let Some(store) = &req.store_id {
-            builder = builder.header("as-store-id", store);
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value);
         }
         let retry = |reason: String| Attempt::Retry {
             reason,

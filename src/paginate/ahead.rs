@@ -3,7 +3,7 @@
 //! head of a body names it (a guess, kept only when the validated page agrees).
 
 use super::Page;
-use super::page::{PageInfo, parse_page};
+use super::page::{PageInfo, parse_page_with};
 use super::strategy::{Position, page_no};
 use crate::http::{ApiError, Client, Request};
 use crate::json::envelope::{self, NO_TIMES, TimeFields};
@@ -81,7 +81,9 @@ pub(super) fn fetch(walk: Arc<Walk>, pos: Position, ahead: bool) -> Option<Fetch
                         Some((pos, Ahead(tokio::spawn(task))))
                     });
                 // A body that fails here drops `next`, which cancels it.
-                let page = parse_page(body, walk.def.data_key, walk.def.cursor, times)?;
+                let def = walk.def;
+                let page =
+                    parse_page_with(body, def.data_key, def.cursor, times, &def.paging.reply)?;
                 Ok((page, next))
             })
             .await?;
@@ -94,24 +96,24 @@ pub(super) fn fetch(walk: Arc<Walk>, pos: Position, ahead: bool) -> Option<Fetch
 }
 
 /// The next position as the head of a body names it (cursor and token walks,
-/// when `pagination`/`next_token` come before the records, as AfterShip sends
-/// them). Only a guess: the body is not validated yet.
+/// when the pagination object or the next token comes before the records, as
+/// AfterShip sends them). Only a guess: the body is not validated yet.
 fn guess_next(def: &StreamDef, body: &[u8]) -> Option<Position> {
     let head = &body[..body.len().min(16 * 1024)];
     let head = match std::str::from_utf8(head) {
         Ok(t) => t,
         Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
     };
+    let reply = &def.paging.reply;
+    let at = |key| envelope::value_at(head, &["data", key], Some(def.data_key));
     match def.paging.kind {
         PageKind::Cursor { .. } => {
-            let raw = envelope::value_at(head, &["data", "pagination"], Some(def.data_key))?;
-            let info: PageInfo = serde_json::from_str(raw).ok()?;
+            let info = PageInfo::parse(at(reply.pagination)?, reply).ok()?;
             let next = info.next_cursor.filter(|c| !c.is_empty())?;
             (info.has_next_page != Some(false)).then_some(Position::Cursor(next))
         }
         PageKind::Token { .. } => {
-            let raw = envelope::value_at(head, &["data", "next_token"], Some(def.data_key))?;
-            let next: String = serde_json::from_str(raw).ok()?;
+            let next: String = serde_json::from_str(at(reply.next_token)?).ok()?;
             (!next.is_empty()).then_some(Position::Token(next))
         }
         _ => None,

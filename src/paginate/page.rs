@@ -3,22 +3,47 @@
 //! validating pass ([`crate::json::envelope`]); records are handed on as slices of
 //! the API's own bytes, never copied one by one.
 
-use crate::json::envelope::{self, RecordSpan, Span, TimeFields};
+use crate::json::envelope::{self, Layout, RecordSpan, Span, TimeFields};
 use crate::json::scan::{self, Field};
+use crate::streams::{AFTERSHIP_REPLY, Reply};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
-/// `data.pagination` in any product's dialect.
-#[derive(Debug, Default, Deserialize)]
+/// The pagination object of a reply, read by the keys its row names.
+#[derive(Debug, Default, PartialEq)]
 pub struct PageInfo {
-    #[serde(default)]
     pub total: Option<u64>,
-    #[serde(default)]
     pub next_cursor: Option<String>,
-    #[serde(default)]
     pub has_next_page: Option<bool>,
     /// The page size the API says it used (it may clamp ours).
-    #[serde(default)]
     pub limit: Option<u64>,
+}
+
+impl PageInfo {
+    /// Read the pagination object `raw` (or `null`) by the keys of `reply`; a
+    /// value of the wrong type is an error, an unknown key is ignored.
+    pub fn parse(raw: &str, reply: &Reply) -> Result<PageInfo, String> {
+        let Some(m) =
+            serde_json::from_str::<Option<Map<String, Value>>>(raw).map_err(|e| e.to_string())?
+        else {
+            return Ok(PageInfo::default());
+        };
+        Ok(PageInfo {
+            total: member(&m, reply.total)?,
+            next_cursor: member(&m, reply.next_cursor)?,
+            has_next_page: member(&m, reply.has_next)?,
+            limit: member(&m, reply.limit)?,
+        })
+    }
+}
+
+/// The member `key` of `m` as a `T` (absent or null: None).
+fn member<T: DeserializeOwned>(m: &Map<String, Value>, key: &str) -> Result<Option<T>, String> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(v) => Option::<T>::deserialize(v).map_err(|e| format!("`{key}`: {e}")),
+    }
 }
 
 /// One parsed page.
@@ -28,9 +53,9 @@ pub struct Page {
     records: Vec<RecordSpan>,
     times: Vec<Span>,
     pub info: PageInfo,
-    /// Shipping's `data.next_token`.
+    /// The next token directly under `data` (Shipping).
     pub next_token: Option<String>,
-    /// `data.total` where it sits outside `pagination` (couriers).
+    /// A total directly under `data`, outside the pagination object (couriers).
     pub data_total: Option<u64>,
 }
 
@@ -94,32 +119,44 @@ impl Page {
     }
 }
 
-/// Parse `{"meta": ..., "data": {<data_key>: [...], "pagination": {...}, ...}}`,
-/// validating the whole body in the same pass; `cursor` is the records' cursor
-/// field, `times` their date-time fields. The body becomes the page's text
-/// without a copy.
+/// Parse `{"meta": ..., "data": {<data_key>: [...], "pagination": {...}, ...}}`
+/// with AfterShip's reply keys ([`parse_page_with`]).
 pub fn parse_page(
     body: Vec<u8>,
     data_key: &str,
     cursor: Option<&str>,
     times: &TimeFields,
 ) -> Result<Page, String> {
+    parse_page_with(body, data_key, cursor, times, &AFTERSHIP_REPLY)
+}
+
+/// Parse a page, validating the whole body in the same pass; `cursor` is the
+/// records' cursor field, `times` their date-time fields, `reply` the keys under
+/// `data` that say where the list goes on. The body becomes the page's text
+/// without a copy.
+pub fn parse_page_with(
+    body: Vec<u8>,
+    data_key: &str,
+    cursor: Option<&str>,
+    times: &TimeFields,
+    reply: &Reply,
+) -> Result<Page, String> {
     let body = String::from_utf8(body).map_err(|e| format!("the body is not UTF-8 ({e})"))?;
     let layout = envelope::page(&body, data_key, cursor, times)?;
-    let small = |span: Option<Span>| span.map(|(s, e)| body.get(s..e).unwrap_or("null"));
-    let info = match small(layout.pagination) {
-        Some(raw) => serde_json::from_str::<Option<PageInfo>>(raw)
-            .map_err(|e| format!("`data.pagination`: {e}"))?
-            .unwrap_or_default(),
+    let small = |key: &str| laid_out(&layout, key).map(|(s, e)| body.get(s..e).unwrap_or("null"));
+    let info = match small(reply.pagination) {
+        Some(raw) => {
+            PageInfo::parse(raw, reply).map_err(|e| format!("`data.{}`: {e}", reply.pagination))?
+        }
         None => PageInfo::default(),
     };
-    let next_token = match small(layout.next_token) {
+    let next_token = match small(reply.next_token) {
         Some(raw) => serde_json::from_str::<Option<String>>(raw)
-            .map_err(|e| format!("`data.next_token`: {e}"))?,
+            .map_err(|e| format!("`data.{}`: {e}", reply.next_token))?,
         None => None,
     };
-    let data_total =
-        small(layout.total).and_then(|raw| serde_json::from_str::<Option<u64>>(raw).ok().flatten());
+    let data_total = small(reply.data_total)
+        .and_then(|raw| serde_json::from_str::<Option<u64>>(raw).ok().flatten());
     Ok(Page {
         records: layout.records,
         times: layout.times,
@@ -130,10 +167,57 @@ pub fn parse_page(
     })
 }
 
+/// Where the page's one pass laid out the member `key` of `data`. The pass lays
+/// out the three members AfterShip's replies have; [`laid_out_keys`] checks that
+/// every row names only those.
+fn laid_out(layout: &Layout, key: &str) -> Option<Span> {
+    match key {
+        "pagination" => layout.pagination,
+        "next_token" => layout.next_token,
+        "total" => layout.total,
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::json::envelope::NO_TIMES;
+
+    #[test]
+    fn laid_out_keys() {
+        let layout = Layout {
+            pagination: Some((1, 2)),
+            next_token: Some((3, 4)),
+            total: Some((5, 6)),
+            ..Layout::default()
+        };
+        for s in crate::streams::STREAMS.iter() {
+            let r = s.paging.reply;
+            for key in [r.pagination, r.next_token, r.data_total] {
+                assert!(laid_out(&layout, key).is_some(), "{}: {key}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn reads_pagination_by_the_rows_keys() {
+        let other = Reply {
+            next_cursor: "after",
+            has_next: "more",
+            ..AFTERSHIP_REPLY
+        };
+        let info = PageInfo::parse(r#"{"after":"c","more":true,"total":3,"x":1}"#, &other).unwrap();
+        assert_eq!(info.next_cursor.as_deref(), Some("c"));
+        assert_eq!(info.has_next_page, Some(true));
+        assert_eq!(info.total, Some(3));
+        assert_eq!(
+            PageInfo::parse("null", &other).unwrap(),
+            PageInfo::default()
+        );
+        assert!(PageInfo::parse(r#"{"total":"many"}"#, &other).is_err());
+        assert!(PageInfo::parse("[1]", &other).is_err());
+    }
 
     #[test]
     fn parses_each_dialect() {

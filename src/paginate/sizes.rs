@@ -11,7 +11,7 @@
 
 use crate::http::ApiError;
 use crate::protocol::{LogLevel, Output};
-use crate::streams::{PageKind, StreamDef};
+use crate::streams::StreamDef;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -67,15 +67,15 @@ impl PageSizes {
 }
 
 fn lowered_message(def: &StreamDef, to: Sizing, refusal: &ApiError) -> String {
-    let limit = def.paging.limit;
-    let what = match (to, limit) {
-        (Sizing::Default, Some(l)) => format!(
+    let what = match (to, def.paging.limit, def.paging.page_param()) {
+        (Sizing::Default, Some(l), _) => format!(
             "asking with its documented default page size ({}={}) for the rest of this sync",
             l.param, l.default
         ),
-        (_, _) if matches!(def.paging.kind, PageKind::Number { .. }) => {
-            "asking without page or limit for the rest of this sync; each such request reads the one page the API answers".to_string()
-        }
+        (_, Some(l), Some(page)) => format!(
+            "asking without {page} or {} for the rest of this sync; each such request reads the one page the API answers",
+            l.param
+        ),
         _ => "asking without a page size for the rest of this sync".to_string(),
     };
     format!(
@@ -103,10 +103,7 @@ pub fn paging_refusal(def: &StreamDef, e: &ApiError) -> Option<Named> {
         return None;
     }
     let limit = def.paging.limit.map(|l| l.param)?;
-    let page = match def.paging.kind {
-        PageKind::Number { param, .. } => Some(param),
-        _ => None,
-    };
+    let page = def.paging.page_param();
     let words: Vec<String> = message
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map(str::to_ascii_lowercase)
@@ -181,6 +178,17 @@ mod tests {
             None,
             "no paging"
         );
+    }
+
+    #[test]
+    fn the_warning_names_the_rows_parameters() {
+        let e = refused(422, "limit");
+        let m = lowered_message(find("orders").unwrap(), Sizing::Bare, &e);
+        assert!(m.contains("asking without page or limit"), "{m}");
+        let m = lowered_message(find("shipping_labels").unwrap(), Sizing::Default, &e);
+        assert!(m.contains("page size (limit=20)"), "{m}");
+        let m = lowered_message(find("shipping_labels").unwrap(), Sizing::Bare, &e);
+        assert!(m.contains("without a page size"), "{m}");
     }
 
     #[test]

@@ -80,16 +80,31 @@ pub fn step(paging: &Paging, asked: Asked, pos: &Position, seen: &Seen, guard: &
             let more = seen.has_next.unwrap_or(next.is_some());
             match next {
                 _ if !more => Step::Done,
-                None if seen.has_next == Some(true) => {
-                    Step::Broken("a page says has_next_page: true but gives no next_cursor".into())
-                }
+                None if seen.has_next == Some(true) => Step::Broken(format!(
+                    "a page says {}: true but gives no {}",
+                    paging.reply.has_next, paging.reply.next_cursor
+                )),
                 None => Step::Done,
-                Some(next) => follow(paging, guard, seen, next, Position::Cursor, "cursor"),
+                Some(next) => follow(
+                    paging,
+                    guard,
+                    seen,
+                    next,
+                    Position::Cursor,
+                    paging.reply.next_cursor,
+                ),
             }
         }
         PageKind::Token { .. } => match nonempty(seen.next_token) {
             None => Step::Done,
-            Some(next) => follow(paging, guard, seen, next, Position::Token, "next_token"),
+            Some(next) => follow(
+                paging,
+                guard,
+                seen,
+                next,
+                Position::Token,
+                paging.reply.next_token,
+            ),
         },
         PageKind::Number { end, .. } => {
             let page = page_no(pos);

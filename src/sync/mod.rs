@@ -1,18 +1,22 @@
 //! The sync engine: one generic reader for all 22 streams.
 //!
-//! A stream's requests come from its source (one list, per store, per order, per
-//! location search, [`run`], [`parents`], [`locations`]); each request walks time
+//! A stream's requests come from its source (one list, one partition per record of
+//! a parent or of a parent's parent, one per search: [`run`], [`parents`],
+//! [`search`], [`partition`]); each request walks time
 //! windows where the API can filter ([`windows`]) or a sorted listing where a page
 //! ceiling cuts it ([`listing`]), and pages; records go out through the protocol
 //! writer, and STATE follows only what was emitted and never passes the moment the
 //! read of its partition began ([`cursor`]).
 
 pub mod cursor;
+mod emit;
 mod estimate;
 pub mod listing;
-mod locations;
 mod parents;
+pub mod partition;
+mod report;
 pub mod run;
+mod search;
 pub mod windows;
 
 use crate::catalog::Selected;

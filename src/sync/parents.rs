@@ -1,90 +1,102 @@
-//! Streams read once per record of a parent: per Commerce store (orders,
-//! products) and per order of each store (fulfillments).
+//! Streams read once per record of a parent (a child relation of the table): per
+//! record of a parent list (Commerce orders and products per store), or per record
+//! of a parent that is itself read per record of a list (fulfillments per order
+//! of each store).
 
 use super::cursor::saved;
+use super::emit::{CursorVal, cursor_val, string_field};
 use super::listing::{Listing, Reach};
-use super::run::{CursorVal, Partition, Run, cursor_val, string_field};
-use crate::http::{ApiError, Request};
+use super::partition::Partition;
+use super::run::Run;
+use crate::http::ApiError;
 use crate::paginate::{Item, Pager};
-use crate::streams::{self, StreamDef};
+use crate::streams::{self, Link, Source, StreamDef};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
 impl Run<'_> {
     /// The row of the parent stream `parent` names.
     pub(super) fn parent_def(&self, parent: &str) -> Result<&'static StreamDef, ApiError> {
-        streams::find(parent).ok_or_else(|| ApiError::Broken {
-            product: self.def.product,
-            message: format!(
-                "internal: stream {} names no parent `{parent}`",
-                self.def.name
-            ),
-        })
+        streams::find(parent).ok_or_else(|| self.internal(format!("names no parent `{parent}`")))
     }
 
-    /// Walk every page of a parent list, handing each record to `each`; a listing
-    /// cut at AfterShip's page ceiling is reported on this stream.
+    fn internal(&self, what: String) -> ApiError {
+        ApiError::Broken {
+            product: self.def.product,
+            message: format!("internal: stream {} {what}", self.def.name),
+        }
+    }
+
+    /// Walk every page of the parent list `def` within `within`, handing each
+    /// record to `each`; a listing cut at AfterShip's page ceiling is reported on
+    /// this stream.
     pub(super) async fn parent_records(
         &mut self,
         def: &'static StreamDef,
-        store_id: Option<String>,
+        within: &Partition,
         mut each: impl FnMut(Item<'_>),
     ) -> Result<(), ApiError> {
-        let req = Request {
-            product: def.product,
-            path: def.path,
-            query: Vec::new(),
-            store_id: store_id.clone(),
-        };
-        let mut pager = Pager::new(&self.ctx.client, &self.ctx.sizes, def, req, None);
+        let mut pager = Pager::new(
+            &self.ctx.client,
+            &self.ctx.sizes,
+            def,
+            within.request(def),
+            None,
+        );
         while let Some(page) = pager.next().await? {
             page.items().for_each(&mut each);
         }
         if pager.capped() {
-            let p = Partition {
-                store_id,
-                ..Partition::default()
-            };
             let what = format!(
                 "its parent list {} stops at AfterShip's ceiling after {} records; the children of the {} not listed were not read",
                 def.path, pager.records, def.name
             );
-            self.truncated(&p, &what);
+            self.truncated(within, &what);
         }
         Ok(())
     }
 
-    /// The ids of the parent's records, each once, in the API's order.
-    async fn parent_ids(&mut self, parent: &str) -> Result<Vec<String>, ApiError> {
-        let def = self.parent_def(parent)?;
-        let mut ids: Vec<String> = Vec::new();
-        let mut seen = HashSet::new();
-        self.parent_records(def, None, |r| {
-            if let Some(id) = string_field(r.text, "id") {
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
-            }
+    /// The values of `link`'s key on the records of its parent list, each once, in
+    /// the API's order.
+    async fn parent_values(&mut self, link: &Link) -> Result<Vec<String>, ApiError> {
+        let def = self.parent_def(link.parent)?;
+        let mut values = Unique::default();
+        self.parent_records(def, &Partition::default(), |r| {
+            values.push(r.text, link.parent_key)
         })
         .await?;
-        Ok(ids)
+        Ok(values.list)
     }
 
-    /// Orders and products: one partition per store. A stream the API can sort is
-    /// read as a [`Listing`]: in full the first time (past the page ceiling by its
-    /// two creation orders), afterwards newest-updated first down to the cursor.
-    pub(super) async fn read_per_store(&mut self, parent: &str) -> Result<(), ApiError> {
-        for store in self.parent_ids(parent).await? {
+    /// A child: per record of a parent list, or per record of a parent that is
+    /// itself a child of a list.
+    pub(super) async fn read_child(&mut self, link: &'static Link) -> Result<(), ApiError> {
+        let parent = self.parent_def(link.parent)?;
+        match &parent.source {
+            Source::List => self.read_per_parent(link).await,
+            Source::Child(up) if self.parent_def(up.parent)?.source == Source::List => {
+                self.read_per_grandparent(parent, up, link).await
+            }
+            _ => Err(self.internal(format!(
+                "is a child of `{}`, which is not read from a list or a child of one",
+                parent.name
+            ))),
+        }
+    }
+
+    /// One partition per parent record, each with its own cursor. A stream the
+    /// API can sort is read as a [`Listing`]: in full the first time (past the
+    /// page ceiling by its two creation orders), afterwards newest-updated first
+    /// down to the cursor.
+    async fn read_per_parent(&mut self, link: &'static Link) -> Result<(), ApiError> {
+        for value in self.parent_values(link).await? {
             let started = Utc::now();
-            let threshold = self.threshold(Some(&store));
-            let p = Partition {
-                store_id: Some(store),
-                ..Partition::default()
-            };
+            let threshold = self.threshold(Some(&value));
+            let p = Partition::of(link, value);
             match self.def.sorts {
                 Some(sorts) => {
                     let reach = match (self.incremental(), threshold) {
-                        (true, Some(t)) if saved(&self.cursor, p.store_id.as_deref()).is_some() => {
+                        (true, Some(t)) if saved(&self.cursor, p.outer()).is_some() => {
                             Reach::UpdatedSince(t)
                         }
                         _ => Reach::All,
@@ -108,7 +120,7 @@ impl Run<'_> {
                         self.truncated(&p, &what);
                     }
                     if let Some(t) = seen {
-                        self.advance_cursor(p.store_id.as_deref(), t, started);
+                        self.advance_cursor(p.outer(), t, started);
                     }
                 }
                 None => self.read_partition(&p, threshold, started).await?,
@@ -120,18 +132,19 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The orders of `store` whose fulfillments to read: all of them on a first
-    /// or full read; afterwards those updated since the store's cursor and those
-    /// created within the lookback window (a fulfillment's change is not known to
-    /// move its order).
-    async fn orders_to_visit(
+    /// The records of the parent `parent` within `within` whose children to read:
+    /// all of them on a first or full read; afterwards those updated since the
+    /// partition's cursor and those created within the lookback window (a child's
+    /// change is not known to move its parent).
+    async fn parents_to_visit(
         &mut self,
-        orders: &'static StreamDef,
-        store: &str,
+        parent: &'static StreamDef,
+        key: &str,
+        within: &Partition,
         threshold: Option<DateTime<Utc>>,
     ) -> Result<Vec<String>, ApiError> {
         let config = &self.ctx.config;
-        let first = saved(&self.cursor, Some(store)).is_none();
+        let first = saved(&self.cursor, within.outer()).is_none();
         let reaches = match threshold {
             Some(t) if self.incremental() && !first && !config.fulfillments_scan_all_orders => {
                 let mut r = vec![Reach::UpdatedSince(t)];
@@ -144,37 +157,19 @@ impl Run<'_> {
             }
             _ => vec![Reach::All],
         };
-        let p = Partition {
-            store_id: Some(store.to_string()),
-            order_id: None,
-        };
-        let mut ids = Vec::new();
-        let mut seen = HashSet::new();
-        let mut push = |ids: &mut Vec<String>, text: &str| {
-            if let Some(id) = string_field(text, "id") {
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
-            }
-        };
+        let mut values = Unique::default();
         for reach in reaches {
-            let req = Request {
-                product: orders.product,
-                path: orders.path,
-                query: Vec::new(),
-                store_id: Some(store.to_string()),
-            };
-            let Some(sorts) = orders.sorts else {
-                // No sort order: every order, as the list gives them.
-                self.parent_records(orders, Some(store.to_string()), |r| push(&mut ids, r.text))
+            let Some(sorts) = parent.sorts else {
+                // No sort order: every parent record, as the list gives them.
+                self.parent_records(parent, within, |r| values.push(r.text, key))
                     .await?;
                 continue;
             };
             let mut listing = Listing::new(
                 self.ctx,
-                orders,
+                parent,
                 sorts,
-                req,
+                within.request(parent),
                 self.ctx.config.page_size,
                 None,
                 reach,
@@ -186,43 +181,43 @@ impl Run<'_> {
                         _ => true,
                     };
                     if listing.fresh(&item) && listing.wanted(&item) && changed {
-                        push(&mut ids, item.text);
+                        values.push(item.text, key);
                     }
                 }
             }
             if let Some(what) = listing.unreached.take() {
-                self.truncated(&p, &format!("{what}; their fulfillments were not read"));
+                let what = format!("{what}; their {} were not read", self.def.name);
+                self.truncated(within, &what);
             }
         }
-        Ok(ids)
+        Ok(values.list)
     }
 
-    /// Fulfillments: per store, the orders to visit, then each order's
-    /// fulfillments; one cursor per store.
-    pub(super) async fn read_per_order(&mut self, parent: &str) -> Result<(), ApiError> {
-        let orders = self.parent_def(parent)?;
-        let streams::Source::PerStore { parent: stores } = orders.source else {
-            return Err(ApiError::Broken {
-                product: self.def.product,
-                message: format!("internal: `{parent}` is not read per store"),
-            });
-        };
-        for store in self.parent_ids(stores).await? {
+    /// A child of a child of a list: per record of the list (`up`), the parent
+    /// records to visit, then each one's children; one cursor per record of the
+    /// list.
+    async fn read_per_grandparent(
+        &mut self,
+        parent: &'static StreamDef,
+        up: &'static Link,
+        link: &'static Link,
+    ) -> Result<(), ApiError> {
+        for outer in self.parent_values(up).await? {
             let started = Utc::now();
-            let threshold = self.threshold(Some(&store));
-            let order_ids = self.orders_to_visit(orders, &store, threshold).await?;
-            // One request per order: fetch a few orders' fulfillments at a time (the
-            // Commerce rate limiter still paces them), then emit them in order.
+            let threshold = self.threshold(Some(&outer));
+            let within = Partition::of(up, outer);
+            let keys = self
+                .parents_to_visit(parent, link.parent_key, &within, threshold)
+                .await?;
+            // One request per parent record: fetch a few at a time (the rate
+            // limiter still paces them), then emit them in order.
             let width = self.ctx.config.max_concurrent_requests.clamp(1, 4);
             let mut seen = None;
-            for chunk in order_ids.chunks(width) {
+            for chunk in keys.chunks(width) {
                 let targets: Vec<(Partition, Pager)> = chunk
                     .iter()
-                    .map(|order| {
-                        let p = Partition {
-                            store_id: Some(store.clone()),
-                            order_id: Some(order.clone()),
-                        };
+                    .map(|key| {
+                        let p = within.with(link, key.clone());
                         let pager = self.pager(self.request(&p));
                         (p, pager)
                     })
@@ -243,10 +238,46 @@ impl Run<'_> {
                 }
             }
             if let Some(t) = seen {
-                self.advance_cursor(Some(&store), t, started);
+                self.advance_cursor(within.outer(), t, started);
             }
             self.checkpoint();
         }
         Ok(())
+    }
+}
+
+/// String values of one field of records, each once, in the order first seen.
+#[derive(Default)]
+struct Unique {
+    list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Unique {
+    fn push(&mut self, text: &str, field: &str) {
+        if let Some(v) = string_field(text, field) {
+            if self.seen.insert(v.clone()) {
+                self.list.push(v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_kept_once_in_the_order_first_seen() {
+        let mut u = Unique::default();
+        for r in [
+            r#"{"id":"b"}"#,
+            r#"{"id":"a"}"#,
+            r#"{"id":"b"}"#,
+            r#"{"id":5}"#,
+        ] {
+            u.push(r, "id");
+        }
+        assert_eq!(u.list, ["b", "a"]);
     }
 }

@@ -104,7 +104,7 @@ pub const FEDEX_SEARCH: &str = "&slug=fedex&country=USA&postal_code=10001";
 
 /// The truth query of `def`: the search for `locations`, nothing for the others.
 pub fn truth_query(def: &StreamDef) -> &'static str {
-    if matches!(def.source, Source::LocationSearch { .. }) {
+    if matches!(def.source, Source::Search(_)) {
         FEDEX_SEARCH
     } else {
         ""
