@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::http::{ApiError, Client, Request, Stop};
+use crate::protocol::Output;
 use crate::streams::{Product, STREAMS, StreamDef, probe_of};
+use std::sync::Arc;
 
 /// The outcome of one product's probe.
 #[derive(Debug)]
@@ -14,10 +16,10 @@ pub enum Probe {
 }
 
 /// Returns (succeeded, message) for the CONNECTION_STATUS.
-pub async fn check(config: &Config, stop: Stop) -> (bool, String) {
+pub async fn check(config: &Config, stop: Stop, out: Arc<Output>) -> (bool, String) {
     let mut config = config.clone();
     config.max_retries = config.max_retries.min(2);
-    let client = match Client::new(&config, stop) {
+    let client = match Client::new(&config, stop, out) {
         Ok(c) => c,
         Err(e) => return (false, e),
     };

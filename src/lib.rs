@@ -59,7 +59,8 @@ impl Runner {
                 }
                 Ok(cfg) => match runtime() {
                     Ok(rt) => {
-                        let (ok, msg) = rt.block_on(check::check(&cfg, self.stop.clone()));
+                        let (ok, msg) =
+                            rt.block_on(check::check(&cfg, self.stop.clone(), self.out.clone()));
                         out.connection_status(ok, &msg);
                         0
                     }

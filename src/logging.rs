@@ -1,5 +1,8 @@
-//! Diagnostics as Airbyte LOG messages: a tracing layer that writes every event as
-//! an AirbyteLogMessage through the protocol writer, never free text on stdout.
+//! The connector's diagnostics take one channel, `Output::log` (LOG messages through
+//! the one stdout writer), called with the `Output` each part is handed. This layer
+//! only brings the `tracing` events of the crates we use (hyper, reqwest, h2, …:
+//! warnings and errors, and more with `--debug`) into that same channel, so nothing
+//! of theirs reaches stdout as free text.
 
 use crate::protocol::{LogLevel, Output};
 use std::sync::Arc;

@@ -6,8 +6,10 @@ use super::Stop;
 use super::error::{ApiError, classify, classify_code, envelope_message, is_success_code, meta_of};
 use super::limits::{Limits, backoff, sleep_interruptible, throttle_wait};
 use crate::config::Config;
+use crate::protocol::{LogLevel, Output};
 use crate::streams::Product;
 use reqwest::header::{HeaderMap, HeaderValue};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -42,6 +44,9 @@ pub struct Client {
     max_retries: u32,
     rate_override: Option<u32>,
     stop: Stop,
+    /// Where the client's diagnostics go (retries, lowered rate limits): the one
+    /// channel every diagnostic of the connector takes.
+    out: Arc<Output>,
     pub stats: Stats,
 }
 
@@ -56,8 +61,9 @@ enum Attempt {
 }
 
 impl Client {
-    /// A client for `config`; `stop` ends its waits and refuses new requests once set.
-    pub fn new(config: &Config, stop: Stop) -> Result<Client, String> {
+    /// A client for `config`; `stop` ends its waits and refuses new requests once set;
+    /// `out` takes its LOG messages.
+    pub fn new(config: &Config, stop: Stop, out: Arc<Output>) -> Result<Client, String> {
         let mut api_key = HeaderValue::from_str(&config.api_key).map_err(|_| {
             "field `api_key`: contains characters not allowed in an HTTP header".to_string()
         })?;
@@ -83,6 +89,7 @@ impl Client {
             max_retries: config.max_retries,
             rate_override: config.max_requests_per_second,
             stop,
+            out,
             stats: Stats::default(),
         })
     }
@@ -143,12 +150,15 @@ impl Client {
             if throttled {
                 self.limits.pause(&key, delay);
             }
-            tracing::info!(
-                "{} {}: {reason}; retrying in {:.1}s (attempt {})",
-                req.product.name(),
-                req.path,
-                delay.as_secs_f64(),
-                attempts + 1
+            self.out.log(
+                LogLevel::Info,
+                &format!(
+                    "{} {}: {reason}; retrying in {:.1}s (attempt {})",
+                    req.product.name(),
+                    req.path,
+                    delay.as_secs_f64(),
+                    attempts + 1
+                ),
             );
             sleep_interruptible(delay, &self.stop).await;
         }
@@ -180,7 +190,12 @@ impl Client {
             .map_err(|e| retry(describe_reqwest(&e)))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        self.limits.adapt(key, &headers);
+        if let Some(limit) = self.limits.adapt(key, &headers) {
+            self.out.log(
+                LogLevel::Info,
+                &format!("rate limit for {key} lowered to {limit}/s as the server reports"),
+            );
+        }
         let body = resp.bytes().await.map_err(|e| {
             retry(format!(
                 "HTTP {status}: the body broke off ({})",

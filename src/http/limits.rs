@@ -58,24 +58,22 @@ impl Limits {
 
     /// Follow the limit the server announces (`X-RateLimit-Limit` / `ratelimit-limit`,
     /// requests per second): a plan with a lower or higher limit than documented.
-    pub fn adapt(&self, key: &str, headers: &HeaderMap) {
+    /// Returns the new limit when it was lowered (for the caller to report).
+    pub fn adapt(&self, key: &str, headers: &HeaderMap) -> Option<u64> {
         let limit = header_u64(headers, &["x-ratelimit-limit", "ratelimit-limit"]);
-        let Some(limit) = limit.filter(|l| *l > 0 && *l < 10_000) else {
-            return;
-        };
+        let limit = limit.filter(|l| *l > 0 && *l < 10_000)?;
         if let Ok(mut buckets) = self.buckets.lock() {
             if let Some(b) = buckets.get_mut(key) {
                 if (limit as u32) < b.rate {
-                    tracing::info!(
-                        "rate limit for {key} lowered to {limit}/s as the server reports"
-                    );
                     *b = Bucket {
                         paused_until: b.paused_until,
                         ..Bucket::new(limit as u32)
                     };
+                    return Some(limit);
                 }
             }
         }
+        None
     }
 }
 

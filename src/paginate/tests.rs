@@ -95,7 +95,8 @@ async fn walk_with(
         "api_base_url": base, "max_requests_per_second": 1000, "max_retries": 1
     }))
     .unwrap();
-    let client = Arc::new(Client::new(&config, crate::http::Stop::default()).unwrap());
+    let out = Arc::new(crate::protocol::Output::new(Box::new(std::io::sink())));
+    let client = Arc::new(Client::new(&config, crate::http::Stop::default(), out).unwrap());
     let def = crate::streams::find(stream).unwrap();
     let req = Request {
         product: def.product,

@@ -86,7 +86,7 @@ pub async fn read(
             );
         }
     }
-    let client = match Client::new(&config, stop) {
+    let client = match Client::new(&config, stop, out.clone()) {
         Ok(c) => c,
         Err(e) => {
             out.trace_error(FailureType::ConfigError, &e, None, None);
