@@ -10,12 +10,17 @@
 //! looked for the cursor and for offsets: one walk over the bytes instead of three.
 //! Nothing on stdout can come from a body this pass rejected; the property tests
 //! check that it accepts exactly what serde_json accepts.
+//!
+//! The walk is this file's; the JSON reader under it is [`crate::json::reader`],
+//! the date-time tree it follows [`crate::json::times`].
 
-use crate::json::scan::looks_offset_time;
-use crate::json::shape::Path;
+use super::reader::{Fail, Reader, Step};
+use super::times::looks_offset_time;
 
-/// A byte range `start..end` of the body.
-pub type Span = (usize, usize);
+// The paths callers outside `json/` use, wherever the items live.
+pub use super::lookup::{Member, members, value_at};
+pub use super::reader::Span;
+pub use super::times::{NO_TIMES, TimeFields};
 
 /// One record of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,74 +35,6 @@ pub struct RecordSpan {
     pub multiline: bool,
 }
 
-/// The date-time fields of a stream's schema as a tree of keys (`None` steps into
-/// array items), so that one walk knows which strings are date-times.
-#[derive(Debug, Default)]
-pub struct TimeFields {
-    nodes: Vec<Node>,
-}
-
-#[derive(Debug, Default)]
-struct Node {
-    keys: Vec<(Box<[u8]>, usize)>,
-    items: Option<usize>,
-    leaf: bool,
-}
-
-/// For streams whose records need no date-time rewriting (and parent lookups).
-pub static NO_TIMES: TimeFields = TimeFields { nodes: Vec::new() };
-
-impl TimeFields {
-    pub fn new(paths: &[Path]) -> TimeFields {
-        let mut t = TimeFields {
-            nodes: vec![Node::default()],
-        };
-        for path in paths {
-            let mut at = 0;
-            for step in path {
-                let found = match step {
-                    Some(k) => t.nodes[at]
-                        .keys
-                        .iter()
-                        .find(|(key, _)| **key == *k.as_bytes())
-                        .map(|&(_, n)| n),
-                    None => t.nodes[at].items,
-                };
-                at = match found {
-                    Some(n) => n,
-                    None => {
-                        let n = t.nodes.len();
-                        t.nodes.push(Node::default());
-                        match step {
-                            Some(k) => t.nodes[at].keys.push((k.as_bytes().into(), n)),
-                            None => t.nodes[at].items = Some(n),
-                        }
-                        n
-                    }
-                };
-            }
-            t.nodes[at].leaf = true;
-        }
-        t
-    }
-
-    fn key(&self, node: usize, key: &[u8], escaped: bool) -> Option<usize> {
-        if escaped {
-            return None;
-        }
-        let n = self.nodes.get(node)?;
-        n.keys.iter().find(|(k, _)| **k == *key).map(|&(_, c)| c)
-    }
-
-    fn items(&self, node: usize) -> Option<usize> {
-        self.nodes.get(node)?.items
-    }
-
-    fn leaf(&self, node: usize) -> bool {
-        self.nodes.get(node).is_some_and(|n| n.leaf)
-    }
-}
-
 /// Where the parts of a list response sit in its body.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Layout {
@@ -110,10 +47,6 @@ pub struct Layout {
     pub next_token: Option<Span>,
     pub total: Option<Span>,
 }
-
-/// Nesting deeper than this is refused (serde_json refuses at the same depth), so
-/// a hostile body cannot exhaust the stack.
-const MAX_DEPTH: usize = 127;
 
 /// Validate `text` as a list response and lay it out. `list` is the key of the
 /// records array inside `data`; `cursor` the records' top-level cursor field;
@@ -188,226 +121,9 @@ pub fn record(
     Some((rec, found))
 }
 
-/// The raw text of the value at `path` (object keys from the top), found as soon
-/// as it is read: what follows it is not looked at, so `text` may be the head of a
-/// body cut short. `stop_at`: a key of the innermost object that, met before the
-/// last key of `path`, ends the search (the records list, when only the part of a
-/// body before it is wanted). None when the value is not there (or not before
-/// `stop_at`), or the text before it is not JSON.
-pub fn value_at<'t>(text: &'t str, path: &[&str], stop_at: Option<&str>) -> Option<&'t str> {
-    fn find(
-        r: &mut Reader<'_>,
-        path: &[&str],
-        stop_at: Option<&str>,
-        found: &mut Option<Span>,
-    ) -> Step {
-        let Some((&key, rest)) = path.split_first() else {
-            return Ok(());
-        };
-        // Err ends the walk early: found it, or it is not there.
-        r.object(|r, k, escaped| {
-            if !escaped && k == key.as_bytes() {
-                if rest.is_empty() {
-                    *found = Some(r.spanned(Reader::value)?);
-                    return Err("found");
-                }
-                if r.peek() == Some(b'{') {
-                    find(r, rest, stop_at, found)?;
-                    return Err("not inside");
-                }
-            } else if rest.is_empty() && stop_at.is_some_and(|s| k == s.as_bytes()) {
-                return Err("stopped");
-            }
-            r.value()
-        })
-    }
-    let mut r = Reader::new(text);
-    let mut found = None;
-    r.ws();
-    if r.peek() != Some(b'{') {
-        return None;
-    }
-    let _ = find(&mut r, path, stop_at, &mut found);
-    found.and_then(|(s, e)| text.get(s..e))
-}
-
-/// One top-level member of an object: its key (raw text, without quotes) and the
-/// span of its value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Member<'t> {
-    pub key: &'t str,
-    /// The key holds an escape: its raw text is not its value.
-    pub escaped: bool,
-    pub value: Span,
-}
-
-/// The top-level members of `text` and the offset of its closing `}`. None when
-/// `text` is not one valid JSON object.
-pub fn members(text: &str) -> Option<(Vec<Member<'_>>, usize)> {
-    let mut r = Reader::new(text);
-    r.ws();
-    if r.peek() != Some(b'{') {
-        return None;
-    }
-    let mut out = Vec::new();
-    r.object(|r, key, escaped| {
-        let value = r.spanned(Reader::value)?;
-        out.push(Member {
-            key: std::str::from_utf8(key).unwrap_or(""),
-            escaped,
-            value,
-        });
-        Ok(())
-    })
-    .ok()?;
-    let close = r.i.checked_sub(1)?;
-    r.end().ok()?;
-    Some((out, close))
-}
-
-struct Reader<'a> {
-    b: &'a [u8],
-    i: usize,
-    depth: usize,
-    /// Whether the last string read held an escape.
-    escaped: bool,
-    /// Whether a line break was met between tokens (pretty-printed JSON).
-    broken_line: bool,
-}
-
-/// What went wrong; where is the reader's position (see [`Reader::describe`]).
-/// Kept to a pointer and a length so that results travel in registers.
-type Fail = &'static str;
-type Step = Result<(), Fail>;
-
-impl<'a> Reader<'a> {
-    fn new(text: &'a str) -> Self {
-        Reader {
-            b: text.as_bytes(),
-            i: 0,
-            depth: 0,
-            escaped: false,
-            broken_line: false,
-        }
-    }
-
-    #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    fn describe(&self, what: Fail) -> String {
-        if self.i >= self.b.len() {
-            format!("the body ends early ({what}, at byte {})", self.i)
-        } else {
-            format!("{what} at byte {} of {}", self.i, self.b.len())
-        }
-    }
-
-    #[inline]
-    fn ws(&mut self) {
-        while let Some(c @ (b' ' | b'\n' | b'\r' | b'\t')) = self.peek() {
-            self.broken_line |= c == b'\n' || c == b'\r';
-            self.i += 1;
-        }
-    }
-
-    /// Only whitespace may follow the value.
-    fn end(&mut self) -> Step {
-        self.ws();
-        if self.i == self.b.len() {
-            Ok(())
-        } else {
-            Err("text after the JSON value")
-        }
-    }
-
-    /// Run `f` over one value and return the span it covered.
-    #[inline]
-    fn spanned(&mut self, f: impl FnOnce(&mut Self) -> Step) -> Result<Span, Fail> {
-        let start = self.i;
-        f(self)?;
-        Ok((start, self.i))
-    }
-
-    fn enter(&mut self) -> Step {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err("JSON nested too deeply");
-        }
-        self.i += 1;
-        self.ws();
-        Ok(())
-    }
-
-    /// An object at `{`; `each` gets every key (raw text, whether it holds an
-    /// escape) with the reader at its value, and must read the value.
-    #[inline]
-    fn object(&mut self, mut each: impl FnMut(&mut Self, &'a [u8], bool) -> Step) -> Step {
-        self.enter()?;
-        if self.peek() == Some(b'}') {
-            self.i += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        let b = self.b;
-        loop {
-            if self.peek() != Some(b'"') {
-                return Err("expected a key in quotes");
-            }
-            let s = self.i + 1;
-            let e = self.string()?;
-            let escaped = self.escaped;
-            self.ws();
-            if self.peek() != Some(b':') {
-                return Err("expected ':' after a key");
-            }
-            self.i += 1;
-            self.ws();
-            each(self, &b[s..e], escaped)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws();
-                }
-                Some(b'}') => {
-                    self.i += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err("expected ',' or '}' in an object"),
-            }
-        }
-    }
-
-    /// An array at `[`; `each` reads one item, with the reader at it.
-    #[inline]
-    fn array(&mut self, mut each: impl FnMut(&mut Self) -> Step) -> Step {
-        self.enter()?;
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            each(self)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws();
-                }
-                Some(b']') => {
-                    self.i += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err("expected ',' or ']' in an array"),
-            }
-        }
-    }
-
+/// The page walk's own steps, on the reader: the records list, one record (its
+/// cursor, its date-times), a value inside the date-time tree.
+impl Reader<'_> {
     /// The records list: an array of records, or null.
     fn records(&mut self, cursor: Option<&str>, times: &TimeFields, out: &mut Layout) -> Step {
         match self.peek() {
@@ -481,143 +197,6 @@ impl<'a> Reader<'a> {
             _ => self.value(),
         }
     }
-
-    /// Any value, validated.
-    fn value(&mut self) -> Step {
-        match self.peek() {
-            Some(b'"') => self.string().map(|_| ()),
-            Some(b'{') => self.object(|r, _, _| r.value()),
-            Some(b'[') => self.array(Reader::value),
-            Some(b't') => self.literal(b"true"),
-            Some(b'f') => self.literal(b"false"),
-            Some(b'n') => self.literal(b"null"),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => Err("expected a JSON value"),
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Step {
-        if self.b.get(self.i..self.i + word.len()) == Some(word) {
-            self.i += word.len();
-            Ok(())
-        } else {
-            Err("invalid literal")
-        }
-    }
-
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-    fn number(&mut self) -> Step {
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err("invalid number"),
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err("invalid number: no digit after '.'");
-            }
-            self.digits();
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.i += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.i += 1;
-            }
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err("invalid number: no digit in the exponent");
-            }
-            self.digits();
-        }
-        Ok(())
-    }
-
-    #[inline]
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.i += 1;
-        }
-    }
-
-    /// A string at its opening quote: the index of its closing quote (the contents
-    /// start just after the opening one); the reader moves past the closing quote
-    /// and `escaped` tells whether the string held an escape.
-    #[inline(always)]
-    fn string(&mut self) -> Result<usize, Fail> {
-        let b = self.b;
-        let mut i = plain_run(b, self.i + 1);
-        if b.get(i) == Some(&b'"') {
-            self.escaped = false;
-            self.i = i + 1;
-            return Ok(i);
-        }
-        self.escaped = true;
-        loop {
-            match b.get(i) {
-                Some(b'"') => {
-                    self.i = i + 1;
-                    return Ok(i);
-                }
-                Some(b'\\') => match b.get(i + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                    Some(b'u')
-                        if b.get(i + 2..i + 6)
-                            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-                    {
-                        i += 6
-                    }
-                    _ => {
-                        self.i = i;
-                        return Err("invalid escape in a string");
-                    }
-                },
-                Some(_) => {
-                    self.i = i;
-                    return Err("control character in a string");
-                }
-                None => {
-                    self.i = i;
-                    return Err("unterminated string");
-                }
-            }
-            i = plain_run(b, i);
-        }
-    }
-}
-
-const ONES: u64 = u64::MAX / 255;
-const HIGH: u64 = ONES << 7;
-
-/// The index of the first byte at or after `i` that is `"`, `\` or a control
-/// character (or the end): eight bytes at a time, then one by one.
-#[inline]
-fn plain_run(b: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let ctrl = x.wrapping_sub(ONES * 0x20) & !x;
-        let q = x ^ (ONES * u64::from(b'"'));
-        let quote = q.wrapping_sub(ONES) & !q;
-        let s = x ^ (ONES * u64::from(b'\\'));
-        let slash = s.wrapping_sub(ONES) & !s;
-        let hit = (ctrl | quote | slash) & HIGH;
-        if hit != 0 {
-            // The lowest flagged byte is exact (borrows only run upwards).
-            return i + (hit.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 #[cfg(test)]
@@ -715,52 +294,6 @@ mod tests {
             page(&deep, "trackings", None, &NO_TIMES)
                 .unwrap_err()
                 .contains("deeply")
-        );
-    }
-
-    #[test]
-    fn strings_long_and_short_with_escapes() {
-        for s in [
-            "",
-            "a",
-            "exactly8",
-            "a longer string over several words",
-            r#"esc \" quote"#,
-            r#"\\"#,
-            r#"\u00e9 and \n"#,
-            "ünïcödé 中文 text past eight bytes",
-        ] {
-            let body = format!(r#"{{"data":{{"l":["{s}"]}}}}"#);
-            let l = page(&body, "l", None, &NO_TIMES).unwrap();
-            assert_eq!(text(&body, l.records[0].span), format!("\"{s}\""));
-        }
-        for bad in ["\u{1}", "abcdefgh\u{1f}", "\\x", "\\u12"] {
-            let body = format!(r#"{{"data":{{"l":["{bad}"]}}}}"#);
-            assert!(page(&body, "l", None, &NO_TIMES).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn reads_a_value_from_the_head() {
-        let body =
-            r#"{"meta":{"code":200},"data":{"pagination":{"next_cursor":"c"},"trackings":[{"id":"#;
-        assert_eq!(
-            value_at(body, &["data", "pagination"], Some("trackings")),
-            Some(r#"{"next_cursor":"c"}"#)
-        );
-        assert_eq!(
-            value_at(body, &["data", "next_token"], Some("trackings")),
-            None
-        );
-        let late = r#"{"data":{"labels":[],"next_token":"t"}}"#;
-        assert_eq!(
-            value_at(late, &["data", "next_token"], Some("labels")),
-            None,
-            "records come first"
-        );
-        assert_eq!(
-            value_at("<html>", &["data", "next_token"], Some("labels")),
-            None
         );
     }
 

@@ -1,7 +1,10 @@
-//! Reading single fields out of JSON text — the value of one top-level field (the
-//! cursor, a parent id, `meta`) — and recognising date-times with a non-UTC
-//! offset. The walking itself is [`crate::json::envelope`]'s, the one JSON reader.
+//! Reading single fields out of JSON text: the value of one top-level field (the
+//! cursor, a parent id, `meta`). The walking itself is [`crate::json::envelope`]'s
+//! and [`crate::json::lookup`]'s, on the one JSON reader.
 
+use super::envelope;
+use super::lookup::value_at;
+use super::times::NO_TIMES;
 use std::borrow::Cow;
 
 /// A top-level field of a record.
@@ -17,7 +20,7 @@ pub enum Field<'a> {
 /// The top-level `key` of `text` (one JSON value); Missing when `text` is not
 /// valid JSON.
 pub fn top_level_field<'a>(text: &'a str, key: &str) -> Field<'a> {
-    match crate::json::envelope::record(text, Some(key), &crate::json::envelope::NO_TIMES) {
+    match envelope::record(text, Some(key), &NO_TIMES) {
         Some((r, _)) => r
             .cursor
             .map_or(Field::Missing, |(s, e)| field(text.get(s..e).unwrap_or(""))),
@@ -42,32 +45,7 @@ pub fn field(raw: &str) -> Field<'_> {
 /// The raw text of the top-level `key`'s value, stopping as soon as it is read.
 /// None when the text is not an object holding `key`.
 pub fn top_level_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    crate::json::envelope::value_at(text, &[key], None)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.f…]` with an offset that is not RFC 3339's UTC: `±HH:MM`
-/// other than `+00:00`/`-00:00`, or any offset written without its colon (`+0800`,
-/// `+0000`), which is not RFC 3339 at all.
-pub(crate) fn looks_offset_time(s: &[u8]) -> bool {
-    let n = s.len();
-    if !(24..=40).contains(&n) {
-        return false;
-    }
-    let d = |i: usize| s[i].is_ascii_digit();
-    let date = d(0)
-        && d(1)
-        && d(2)
-        && d(3)
-        && s[4] == b'-'
-        && s[7] == b'-'
-        && (s[10] == b'T' || s[10] == b' ')
-        && s[13] == b':'
-        && s[16] == b':';
-    let sign = |i: usize| s[i] == b'+' || s[i] == b'-';
-    let colon =
-        n >= 25 && sign(n - 6) && d(n - 5) && d(n - 4) && s[n - 3] == b':' && d(n - 2) && d(n - 1);
-    let bare = sign(n - 5) && d(n - 4) && d(n - 3) && d(n - 2) && d(n - 1);
-    date && ((colon && &s[n - 5..] != b"00:00") || (!colon && bare))
+    value_at(text, &[key], None)
 }
 
 #[cfg(test)]
@@ -118,21 +96,5 @@ mod tests {
         assert_eq!(top_level_value(r#"{"data":{}}"#, "meta"), None);
         assert_eq!(top_level_value("[1]", "meta"), None);
         assert_eq!(top_level_value(r#"{"meta":{"code":2"#, "meta"), None);
-    }
-
-    #[test]
-    fn recognises_non_utc_offsets() {
-        assert!(looks_offset_time(b"2025-01-01T10:00:00+08:00"));
-        assert!(looks_offset_time(b"2025-01-01T10:00:00.123-05:00"));
-        assert!(!looks_offset_time(b"2025-01-01T10:00:00Z"));
-        assert!(!looks_offset_time(b"2025-01-01T10:00:00+00:00"));
-        assert!(!looks_offset_time(b"+1 555-12:34"));
-        assert!(!looks_offset_time(b"2025-01-01"));
-        // Offsets without a colon are not RFC 3339: rewritten like the others.
-        assert!(looks_offset_time(b"2025-01-01T10:00:00+0800"));
-        assert!(looks_offset_time(b"2025-01-01T10:00:00.5-0530"));
-        assert!(looks_offset_time(b"2025-01-01T10:00:00+0000"));
-        assert!(!looks_offset_time(b"2025-01-01T10:00:00.123Z"));
-        assert!(!looks_offset_time(b"2025-01-01T10:00:00.1234"));
     }
 }

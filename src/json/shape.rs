@@ -11,8 +11,7 @@ use super::splice;
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// A path to a `format: date-time` field; `None` steps into every array item.
-pub type Path = Vec<Option<String>>;
+pub use super::times::Path;
 
 /// The date-time paths of a stream's JSON Schema.
 pub fn date_time_paths(schema: &Value) -> Vec<Path> {
@@ -78,7 +77,8 @@ pub fn shape<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::envelope::{TimeFields, record};
+    use crate::json::envelope::record;
+    use crate::json::times::TimeFields;
     use serde_json::json;
 
     fn plain() -> Rewrites<'static> {

@@ -2,7 +2,8 @@
 //! sent it (key order, escapes, numbers with all their digits). The input is one
 //! valid JSON value: it has passed [`super::envelope`]'s validating pass.
 
-use super::envelope::{self, Span};
+use super::lookup;
+use super::reader::Span;
 use crate::time::{format_instant, parse_instant};
 use std::borrow::Cow;
 
@@ -33,7 +34,7 @@ pub fn utc<'a>(text: &'a str, spans: &[Span]) -> Cow<'a, str> {
 /// An error when `text` is not an object.
 pub fn set_members(text: &str, set: &[(&str, &str)]) -> Result<String, String> {
     let (members, close) =
-        envelope::members(text).ok_or_else(|| "the record is not a JSON object".to_string())?;
+        lookup::members(text).ok_or_else(|| "the record is not a JSON object".to_string())?;
     let mut edits: Vec<(Span, String)> = Vec::new();
     let mut added = String::new();
     for (key, value) in set {
@@ -59,7 +60,7 @@ pub fn set_members(text: &str, set: &[(&str, &str)]) -> Result<String, String> {
 /// The object `text` with every value under its top-level member `field`
 /// replaced by `null`, the field names kept; unchanged when it has no such member.
 pub fn withhold<'a>(text: &'a str, field: &str) -> Cow<'a, str> {
-    let Some((members, _)) = envelope::members(text) else {
+    let Some((members, _)) = lookup::members(text) else {
         return Cow::Borrowed(text);
     };
     let spans: Vec<Span> = members
