@@ -13,8 +13,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 HEARTBEAT_S = 5.0
+CONFIGURED_CATALOG = Path(__file__).resolve().parent / "configured-catalog"
 
 
 def fail(message):
@@ -77,15 +79,14 @@ def discover(binary, cfg, catalog_path):
     catalogs = [m["catalog"] for m in msgs if m.get("type") == "CATALOG"]
     if p.returncode != 0 or not catalogs:
         explain("discover", p, msgs)
-    streams = catalogs[-1]["streams"]
-    print(f"discover: {len(streams)} streams", flush=True)
-    catalog = {"streams": [{
-        "stream": s,
-        "destination_sync_mode": "append",
-        "sync_mode": "incremental" if "incremental" in s["supported_sync_modes"] else "full_refresh",
-    } for s in streams]}
+    print(f"discover: {len(catalogs[-1]['streams'])} streams", flush=True)
+    # The configured catalog as README's walk-through makes it: scripts/configured-catalog.
+    made = subprocess.run([sys.executable, str(CONFIGURED_CATALOG)], input=p.stdout,
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        fail(f"scripts/configured-catalog failed: {made.stderr.strip()}")
     with open(catalog_path, "w") as f:
-        json.dump(catalog, f)
+        f.write(made.stdout)
 
 
 class Progress:
