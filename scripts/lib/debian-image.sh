@@ -1,6 +1,9 @@
 # Shared by scripts/build-image and scripts/check-docker-build (sourced, not run):
 # Debian images made without a registry. Needs root, docker, and log/die defined.
 SUITE=bookworm
+# The recipe of the connector's base image (bookworm minbase, slimmed, CA bundle): bump
+# when the base recipe changes, and an existing base with another recipe is rebuilt.
+DEBIAN_BASE_RECIPE="bookworm-minbase-slim-ca-v1"
 DEBIAN_IMAGE_CHANGES=()
 
 # image_recipe TAG: the local.base-recipe label of a local image ("" when absent).
