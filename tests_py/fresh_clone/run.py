@@ -11,7 +11,9 @@
    fails here, as it would on a cold machine.
 3. Runs `scripts/demo` there, as README says, and checks that it speaks within seconds,
    ends with exit 0 and the per-stream summary of both reads, and shows progress while
-   it reads.
+   it reads; then that a sandbox which cannot start stops the demo at once with its
+   stderr, and that scripts/configured-catalog and scripts/last-state refuse bad input
+   with a message and exit 1.
 4. Runs every shell and Python block of README.md's "Using it" section and of
    docs/aftership.md, in order, exactly as written but for the port (8089 → a free one),
    the image tag (airbyte/source-aftership:dev → this run's CONNECTOR_IMAGE) and
@@ -130,6 +132,32 @@ def run_demo(dest: Path) -> None:
     if not any(re.match(r"\s+trackings\s+complete\s+(\d+) records \(AfterShip reports \1\)", line) for line in out):
         fail("the demo shows no per-stream progress with the reported total for trackings")
     say(f"scripts/demo passed in {time.time() - t0:.0f} s")
+
+
+def demo_failures(dest: Path) -> None:
+    """A step that fails stops the demo at once, with its own cause on screen."""
+    # A sandbox that cannot start: its exit status and stderr, then exit 1, within seconds.
+    t0 = time.time()
+    p = subprocess.run(["scripts/demo", "--records", "x"], cwd=dest, capture_output=True, text=True,
+                       timeout=300)
+    if p.returncode != 1 or "[demo] FAILED: the sandbox did not start" not in p.stderr \
+            or "invalid value 'x' for '--records" not in p.stderr or "exited with status 2" not in p.stderr:
+        fail(f"a sandbox that cannot start: exit {p.returncode}, stderr {p.stderr[-1500:]!r}")
+    if "check:" in p.stdout or time.time() - t0 > 120:
+        fail("the demo went on after the sandbox failed, or took long to stop")
+    # The helpers README uses say what is wrong and exit 1.
+    bad = [
+        (["python3", "scripts/configured-catalog", "no_such_stream"],
+         '{"type":"CATALOG","catalog":{"streams":[]}}\n', "no such stream: no_such_stream"),
+        (["python3", "scripts/configured-catalog"], '{"type":"LOG","log":{}}\n', "no CATALOG message"),
+        (["python3", "scripts/configured-catalog"], "not json\n", "line 1 of the input is not JSON"),
+        (["python3", "scripts/last-state"], "not json\n", "line 1 of the input is not JSON"),
+    ]
+    for cmd, stdin, want in bad:
+        q = subprocess.run(cmd, cwd=dest, input=stdin, capture_output=True, text=True, timeout=60)
+        if q.returncode != 1 or want not in q.stderr or q.stdout:
+            fail(f"`{' '.join(cmd)}` on bad input: exit {q.returncode}, stderr {q.stderr!r}, stdout {q.stdout[:200]!r}")
+    say("a failing demo step and bad helper input stop with their cause")
 
 
 # ------------------------------------------------------------------ the walk-through
@@ -288,6 +316,7 @@ def main() -> None:
         fresh_copy(dest)
         seed_target(dest)
         run_demo(dest)
+        demo_failures(dest)
         walkthrough(dest)
     finally:
         if os.environ.get("KEEP_TEST_FILES"):
