@@ -184,7 +184,50 @@ pub enum Cursor {
     Single(Option<DateTime<Utc>>),
     /// Commerce children: one cursor per store, so one store's progress never moves
     /// another's.
-    PerStore(BTreeMap<String, DateTime<Utc>>),
+    PerStore(BTreeMap<String, Store>),
+}
+
+/// The state of one store of a per-store stream.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Store {
+    /// Every record of the store up to this moment was emitted (None: not yet).
+    pub cursor: Option<DateTime<Utc>>,
+    /// A walk of the store's parent records that stopped part way.
+    pub progress: Option<Progress>,
+}
+
+/// How far a walk of one store's parent records (fulfillments per order) got: the
+/// children of every parent whose key sorts at or before `after` were emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// When the walk's first request went out: the cursor, once the walk ends,
+    /// never passes it.
+    pub started: DateTime<Utc>,
+    /// The key of the last parent done, in the walk's order.
+    pub after: String,
+    /// The newest cursor value emitted so far.
+    pub seen: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub fn at(t: DateTime<Utc>) -> Store {
+        Store {
+            cursor: Some(t),
+            progress: None,
+        }
+    }
+}
+
+impl Cursor {
+    /// A per-store cursor of these stores and saved values.
+    pub fn per_store<'s>(stores: impl IntoIterator<Item = (&'s str, DateTime<Utc>)>) -> Cursor {
+        Cursor::PerStore(
+            stores
+                .into_iter()
+                .map(|(s, t)| (s.to_string(), Store::at(t)))
+                .collect(),
+        )
+    }
 }
 
 impl Cursor {
@@ -249,14 +292,32 @@ impl Cursor {
                                 def.name
                             )
                         })?;
-                    let c = entry
-                        .get("cursor")
-                        .and_then(|c| c.get(field))
-                        .ok_or_else(|| format!("the state of stream `{}`: entry for store {store} has no `cursor.{field}`", def.name))?;
-                    map.insert(
-                        store.to_string(),
-                        read(c, &format!("cursor.{field} of store {store}"))?,
-                    );
+                    let progress = match entry.get("progress") {
+                        None | Some(Value::Null) => None,
+                        Some(p) => Some(
+                            progress(p, &|v, what| {
+                                read(v, &format!("progress.{what} of store {store}"))
+                            })
+                            .map_err(|e| {
+                                format!(
+                                    "the state of stream `{}`: entry for store {store}: {e}",
+                                    def.name
+                                )
+                            })?,
+                        ),
+                    };
+                    let cursor = match entry.get("cursor").and_then(|c| c.get(field)) {
+                        Some(c) => Some(read(c, &format!("cursor.{field} of store {store}"))?),
+                        // A first walk of the store that stopped part way has no cursor yet.
+                        None if progress.is_some() => None,
+                        None => {
+                            return Err(format!(
+                                "the state of stream `{}`: entry for store {store} has no `cursor.{field}`",
+                                def.name
+                            ));
+                        }
+                    };
+                    map.insert(store.to_string(), Store { cursor, progress });
                 }
                 return Ok(Cursor::PerStore(map));
             }
@@ -287,13 +348,46 @@ impl Cursor {
             Cursor::Single(Some(t)) => json!({ field: format_instant(*t) }),
             Cursor::Single(None) => json!({}),
             Cursor::PerStore(map) => json!({
-                "states": map.iter().map(|(store, t)| json!({
-                    "partition": {(partition_key(def)): store},
-                    "cursor": {field: format_instant(*t)},
-                })).collect::<Vec<_>>()
+                "states": map.iter().map(|(store, st)| {
+                    let mut entry = json!({"partition": {(partition_key(def)): store}});
+                    if let Some(t) = st.cursor {
+                        entry["cursor"] = json!({field: format_instant(t)});
+                    }
+                    if let Some(p) = &st.progress {
+                        entry["progress"] = json!({
+                            "started_at": format_instant(p.started),
+                            "after": p.after,
+                            "seen": p.seen.map(format_instant),
+                        });
+                    }
+                    entry
+                }).collect::<Vec<_>>()
             }),
         }
     }
+}
+
+/// Reads an instant of a state (the value, what it is) with errors naming it.
+type ReadInstant<'r> = dyn Fn(&Value, &str) -> Result<DateTime<Utc>, String> + 'r;
+
+/// A walk's progress as saved in a store's state entry.
+fn progress(v: &Value, read: &ReadInstant<'_>) -> Result<Progress, String> {
+    let started = v
+        .get("started_at")
+        .ok_or("`progress` has no `started_at`")?;
+    let after = v
+        .get("after")
+        .and_then(Value::as_str)
+        .ok_or("`progress.after` must be a string")?;
+    let seen = match v.get("seen") {
+        None | Some(Value::Null) => None,
+        Some(t) => Some(read(t, "seen")?),
+    };
+    Ok(Progress {
+        started: read(started, "started_at")?,
+        after: after.to_string(),
+        seen,
+    })
 }
 
 /// The field a per-partition state names its partitions by: the outermost parent
@@ -389,6 +483,25 @@ mod tests {
         let s = json!({"states":[{"partition":{"store_id":"s1"},"cursor":{"updated_at":"2025-02-01T00:00:00Z"}}]});
         let c = Cursor::from_state(o, Some(&s)).unwrap();
         assert_eq!(c.to_state(o), s);
+        // A store walked part way: its progress round-trips, with or without a cursor.
+        let part = json!({"states":[
+            {"partition":{"store_id":"s1"},"cursor":{"updated_at":"2025-02-01T00:00:00Z"},
+             "progress":{"started_at":"2025-03-01T00:00:00Z","after":"\"o9\"","seen":null}},
+            {"partition":{"store_id":"s2"},
+             "progress":{"started_at":"2025-03-01T00:00:00Z","after":"\"o1\"","seen":"2025-02-02T00:00:00Z"}}]});
+        let c = Cursor::from_state(o, Some(&part)).unwrap();
+        assert_eq!(c.to_state(o), part);
+        let Cursor::PerStore(map) = &c else {
+            panic!("per store")
+        };
+        assert_eq!(map["s2"].cursor, None);
+        assert_eq!(
+            map["s1"].progress.as_ref().map(|p| p.after.as_str()),
+            Some("\"o9\"")
+        );
+        let bad = json!({"states":[{"partition":{"store_id":"s1"},"progress":{"after":"x"}}]});
+        let e = Cursor::from_state(o, Some(&bad)).unwrap_err();
+        assert!(e.contains("started_at") && e.contains("s1"), "{e}");
         assert!(
             Cursor::from_state(o, Some(&json!({"updated_at": "2025-01-01T00:00:00Z"}))).is_err()
         );

@@ -33,6 +33,14 @@ pub enum ApiError {
     BadConfig { product: Product, message: String },
     /// The process is shutting down.
     Interrupted,
+    /// One partition of a stream (a store, an order, a search) failed with
+    /// `error`, after the stream's other partitions were read; `others` more
+    /// failed too.
+    InPartition {
+        partition: String,
+        error: Box<ApiError>,
+        others: usize,
+    },
 }
 
 impl ApiError {
@@ -43,6 +51,7 @@ impl ApiError {
             | ApiError::BadConfig { .. } => FailureType::ConfigError,
             ApiError::Refused { .. } | ApiError::Broken { .. } => FailureType::SystemError,
             ApiError::Exhausted { .. } | ApiError::Interrupted => FailureType::TransientError,
+            ApiError::InPartition { error, .. } => error.failure_type(),
         }
     }
 }
@@ -100,6 +109,20 @@ impl std::fmt::Display for ApiError {
                 )
             }
             ApiError::Interrupted => write!(f, "interrupted by a signal"),
+            ApiError::InPartition {
+                partition,
+                error,
+                others,
+            } => {
+                write!(f, "{partition}: {error}")?;
+                if *others > 0 {
+                    write!(
+                        f,
+                        " ({others} more partitions failed too, each named in a WARN above)"
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }

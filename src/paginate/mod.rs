@@ -32,6 +32,17 @@ pub enum End {
     OnePage { full: bool },
 }
 
+/// What a finished (or abandoned) walk tells of itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Walked {
+    pub end: Option<End>,
+    pub total: Option<u64>,
+    pub records: u64,
+    pub pages: u64,
+    /// The page size in force.
+    pub limit: u32,
+}
+
 /// Walks one query's pages. `next()` yields pages until the list ends. After
 /// [`Pager::read_ahead`], the next page is requested while the caller works on
 /// the current one.
@@ -145,6 +156,27 @@ impl Pager {
             limit: self.walk.limit.unwrap_or(default),
             bare: self.walk.limit.is_none() && self.def().paging.limit.is_some(),
         }
+    }
+
+    /// Where this walk stands.
+    pub fn walked(&self) -> Walked {
+        Walked {
+            end: self.end,
+            total: self.total,
+            records: self.records,
+            pages: self.pages,
+            limit: self.limit(),
+        }
+    }
+
+    /// Every page of the query, read to its end (for a query small enough to
+    /// hold: the children of one parent record).
+    pub async fn all(mut self) -> Result<(Vec<Page>, Walked), ApiError> {
+        let mut pages = Vec::new();
+        while let Some(page) = self.next().await? {
+            pages.push(page);
+        }
+        Ok((pages, self.walked()))
     }
 
     pub fn capped(&self) -> bool {

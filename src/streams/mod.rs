@@ -15,7 +15,7 @@ mod table;
 pub use paging::{AFTERSHIP_REPLY, GUARD_PAGES, Limit, PageEnd, PageKind, Paging, Reply};
 pub use product::Product;
 pub use query::{Filter, Sort, Sorts};
-pub use source::{Inject, Link, Search, Source};
+pub use source::{Gone, Inject, Link, Search, Source};
 pub use table::STREAMS;
 
 use serde_json::{Value, json};
@@ -46,6 +46,10 @@ pub struct StreamDef {
     /// Documented requests per second of the bucket this endpoint counts against
     /// ([`Product::limit_key`]).
     pub rate: u32,
+    /// How the API answers a child's request that names one of this stream's
+    /// records which no longer exists (deleted during the sync): that parent's
+    /// children are gone too, which is not an error.
+    pub gone: Option<Gone>,
 }
 
 impl StreamDef {

@@ -30,6 +30,20 @@ pub struct Link {
     pub carry_as: &'static [&'static str],
 }
 
+/// An error answer that means "this parent does not exist": an HTTP status, and
+/// the product's error code where the status alone does not say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gone {
+    pub status: u16,
+    pub code: Option<i64>,
+}
+
+impl Gone {
+    pub fn matches(&self, status: u16, code: Option<i64>) -> bool {
+        self.status == status && self.code.is_none_or(|c| code == Some(c))
+    }
+}
+
 /// How a parent's value reaches a child's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inject {

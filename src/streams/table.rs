@@ -6,7 +6,7 @@ use super::StreamDef;
 use super::paging::{Limit, PageEnd, Paging};
 use super::product::Product;
 use super::query::{Filter, Sort, Sorts};
-use super::source::{Inject, Link, Search, Source};
+use super::source::{Gone, Inject, Link, Search, Source};
 
 macro_rules! schema {
     ($name:literal) => {
@@ -113,6 +113,7 @@ const BASE: StreamDef = StreamDef {
     withheld: &[],
     probe: false,
     rate: 10,
+    gone: None,
 };
 
 /// Tracking limits each endpoint on its own: 5 requests per second, 6 for
@@ -224,6 +225,12 @@ pub static STREAMS: [StreamDef; 22] = [
         cursor: UPD,
         schema: schema!("stores"),
         probe: true,
+        // Commerce's "store not found" (request-errors page), for a store deleted
+        // while its orders, products or fulfillments are read.
+        gone: Some(Gone {
+            status: 412,
+            code: Some(41204),
+        }),
         ..COMMERCE
     },
     StreamDef {
@@ -235,6 +242,11 @@ pub static STREAMS: [StreamDef; 22] = [
         source: PER_STORE,
         schema: schema!("orders"),
         sorts: Some(ORDER_SORTS),
+        // An order deleted while its fulfillments are read.
+        gone: Some(Gone {
+            status: 404,
+            code: None,
+        }),
         ..COMMERCE
     },
     StreamDef {
@@ -348,3 +360,97 @@ pub static STREAMS: [StreamDef; 22] = [
         ..SHIPPING
     },
 ];
+
+// The table is checked when it is built: every parent a row names is a row of the
+// table, and following parents from any row reaches a plain list (no cycle), so
+// the engine never meets an unknown parent at run time.
+const _: () = assert!(
+    parents_resolve(&STREAMS),
+    "a row of the stream table names a parent that is not a row, or its parents form a cycle"
+);
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn row_named(rows: &[StreamDef], name: &str) -> Option<usize> {
+    let mut i = 0;
+    while i < rows.len() {
+        if same(rows[i].name, name) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether every row's chain of parents is made of rows and ends at a list; a
+/// search's parent is read as a plain list, so it must be one.
+pub const fn parents_resolve(rows: &[StreamDef]) -> bool {
+    let mut i = 0;
+    while i < rows.len() {
+        let mut at = i;
+        let mut steps = 0;
+        loop {
+            let parent = match rows[at].source {
+                Source::List => break,
+                Source::Child(link) => link.parent,
+                Source::Search(search) => match row_named(rows, search.parent) {
+                    Some(p) if matches!(rows[p].source, Source::List) => break,
+                    _ => return false,
+                },
+            };
+            match row_named(rows, parent) {
+                Some(p) => at = p,
+                None => return false,
+            }
+            steps += 1;
+            if steps > rows.len() {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parent_that_is_no_row_or_a_cycle_is_refused() {
+        assert!(parents_resolve(&STREAMS));
+        let mut rows = STREAMS;
+        // orders names a parent that is not in the table.
+        rows[8].source = Source::Child(Link {
+            parent: "nowhere",
+            parent_key: "id",
+            inject: Inject::Header("as-store-id"),
+            carry_as: &["store_id"],
+        });
+        assert_eq!(rows[8].name, "orders");
+        assert!(!parents_resolve(&rows));
+        // stores made a child of fulfillments: stores → fulfillments → orders → stores.
+        let mut rows = STREAMS;
+        rows[7].source = Source::Child(Link {
+            parent: "fulfillments",
+            parent_key: "id",
+            inject: Inject::Query("x"),
+            carry_as: &["x"],
+        });
+        assert_eq!(rows[7].name, "stores");
+        assert!(!parents_resolve(&rows));
+    }
+}

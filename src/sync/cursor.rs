@@ -10,7 +10,7 @@
 //! once (records at or after the cursor are emitted again; primary keys dedupe
 //! downstream), and a cursor never moves below the state the sync started from.
 
-use crate::state::Cursor;
+use crate::state::{Cursor, Progress};
 use chrono::{DateTime, Duration, Utc};
 
 /// How far this machine's clock may be ahead of AfterShip's (or AfterShip's
@@ -28,8 +28,16 @@ pub fn ceiling(partition_started: DateTime<Utc>) -> DateTime<Utc> {
 pub fn saved(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     match (cursor, store) {
         (Cursor::Single(c), _) => *c,
-        (Cursor::PerStore(map), Some(s)) => map.get(s).copied(),
+        (Cursor::PerStore(map), Some(s)) => map.get(s).and_then(|st| st.cursor),
         (Cursor::PerStore(_), None) => None,
+    }
+}
+
+/// Where an earlier walk of `store` stopped part way, if it did.
+pub fn progress<'c>(cursor: &'c Cursor, store: Option<&str>) -> Option<&'c Progress> {
+    match (cursor, store) {
+        (Cursor::PerStore(map), Some(s)) => map.get(s).and_then(|st| st.progress.as_ref()),
+        _ => None,
     }
 }
 
@@ -49,6 +57,7 @@ pub fn threshold(
 }
 
 /// Move the cursor of `store` towards `to`, but not past `ceiling`, and never back.
+/// The one place a cursor moves.
 pub fn advance(
     cursor: &mut Cursor,
     store: Option<&str>,
@@ -56,19 +65,105 @@ pub fn advance(
     ceiling: DateTime<Utc>,
 ) {
     let to = to.min(ceiling);
-    match (cursor, store) {
-        (Cursor::Single(c), _) => {
-            if c.is_none_or(|old| to > old) {
-                *c = Some(to);
+    let slot = match (cursor, store) {
+        (Cursor::Single(c), _) => c,
+        (Cursor::PerStore(map), Some(s)) => &mut map.entry(s.to_string()).or_default().cursor,
+        (Cursor::PerStore(_), None) => return,
+    };
+    if slot.is_none_or(|old| to > old) {
+        *slot = Some(to);
+    }
+}
+
+/// The checkpoint bookkeeping of one cursor group: the records of one store (one
+/// outer parent), or of the whole stream.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub store: Option<String>,
+    /// When the group's read began, or the walk it resumes: the cursor never
+    /// passes it (less the margin).
+    pub started: DateTime<Utc>,
+    /// The lowest cursor value this group emits (None: the stream has no cursor).
+    pub threshold: Option<DateTime<Utc>>,
+    /// The newest plausible cursor value emitted in this group.
+    pub seen: Option<DateTime<Utc>>,
+    /// The newest value seen in the window being read.
+    pub window_seen: Option<DateTime<Utc>>,
+    /// Parents whose key sorts at or before this were done by the walk resumed.
+    pub after: Option<String>,
+}
+
+impl Group {
+    /// A group whose read begins now, or resumes the walk `cursor` saved for it.
+    pub fn new(
+        cursor: &Cursor,
+        store: Option<&str>,
+        threshold: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Group {
+        let resumed = progress(cursor, store);
+        Group {
+            store: store.map(str::to_string),
+            started: resumed.map_or(now, |p| p.started.min(now)),
+            threshold,
+            seen: resumed.and_then(|p| p.seen),
+            window_seen: None,
+            after: resumed.map(|p| p.after.clone()),
+        }
+    }
+
+    /// A record with cursor value `t` was emitted.
+    pub fn saw(&mut self, t: DateTime<Utc>) {
+        if self.window_seen.is_none_or(|s| t > s) {
+            self.window_seen = Some(t);
+        }
+    }
+
+    /// A window ended with all its records emitted: how far the cursor may move,
+    /// given the window's upper bound (a filtered window vouches for nothing
+    /// beyond it).
+    pub fn close_window(&mut self, window_max: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        if let Some(w) = self.window_seen.take() {
+            self.seen = Some(self.seen.map_or(w, |s| s.max(w)));
+        }
+        self.seen.map(|s| window_max.map_or(s, |m| s.min(m)))
+    }
+
+    /// Move `cursor` to `to` for this group, under the cursor rule.
+    pub fn settle(&self, cursor: &mut Cursor, to: DateTime<Utc>) {
+        advance(cursor, self.store.as_deref(), to, ceiling(self.started));
+    }
+
+    /// Save that the walk got as far as the parent `after`.
+    pub fn mark(&mut self, cursor: &mut Cursor, after: String) {
+        let seen = self.close_window(None);
+        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+            map.entry(s.clone()).or_default().progress = Some(Progress {
+                started: self.started,
+                after: after.clone(),
+                seen,
+            });
+        }
+        self.after = Some(after);
+    }
+
+    /// The walk is over (complete or given up): no progress to resume from.
+    pub fn unmark(&self, cursor: &mut Cursor) {
+        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+            if let Some(st) = map.get_mut(s) {
+                st.progress = None;
+                if st.cursor.is_none() {
+                    map.remove(s);
+                }
             }
         }
-        (Cursor::PerStore(map), Some(s)) => {
-            let e = map.entry(s.to_string()).or_insert(to);
-            if to > *e {
-                *e = to;
-            }
+    }
+
+    /// The store no longer exists: its records were deleted, so is its state.
+    pub fn forget(&self, cursor: &mut Cursor) {
+        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+            map.remove(s);
         }
-        (Cursor::PerStore(_), None) => {}
     }
 }
 
@@ -110,7 +205,7 @@ mod tests {
             ceiling(t("2026-01-02T00:00:00Z")),
         );
         assert_eq!(c, Cursor::Single(Some(input)));
-        let mut per = Cursor::PerStore(BTreeMap::from([("s1".to_string(), input)]));
+        let mut per = Cursor::per_store([("s1", input)]);
         advance(
             &mut per,
             Some("s1"),
@@ -138,5 +233,34 @@ mod tests {
         assert_eq!(threshold(&old, None, start, true), start);
         let per = Cursor::PerStore(BTreeMap::new());
         assert_eq!(threshold(&per, Some("s9"), start, true), start);
+    }
+
+    #[test]
+    fn a_group_moves_its_cursor_by_window_and_resumes_a_walk() {
+        let now = t("2026-01-10T00:00:00Z");
+        let mut c = Cursor::PerStore(BTreeMap::new());
+        let mut g = Group::new(&c, Some("s1"), None, now);
+        g.saw(t("2026-01-05T00:00:00Z"));
+        // A filtered window vouches only up to its end.
+        assert_eq!(
+            g.close_window(Some(t("2026-01-03T00:00:00Z"))),
+            Some(t("2026-01-03T00:00:00Z"))
+        );
+        assert_eq!(g.close_window(None), Some(t("2026-01-05T00:00:00Z")));
+        // A walk stopped part way keeps its start and what it saw.
+        g.mark(&mut c, "\"o5\"".into());
+        assert_eq!(saved(&c, Some("s1")), None);
+        let later = t("2026-01-11T00:00:00Z");
+        let resumed = Group::new(&c, Some("s1"), None, later);
+        assert_eq!(resumed.started, now);
+        assert_eq!(resumed.after.as_deref(), Some("\"o5\""));
+        assert_eq!(resumed.seen, Some(t("2026-01-05T00:00:00Z")));
+        resumed.settle(&mut c, later);
+        assert_eq!(saved(&c, Some("s1")), Some(ceiling(now)));
+        resumed.unmark(&mut c);
+        assert!(progress(&c, Some("s1")).is_none());
+        assert_eq!(saved(&c, Some("s1")), Some(ceiling(now)));
+        resumed.forget(&mut c);
+        assert_eq!(c, Cursor::PerStore(BTreeMap::new()));
     }
 }

@@ -1,11 +1,14 @@
-//! A page's records on their way out: those at or after the partition's threshold
-//! kept, the newest cursor value tracked, each shaped (parent values, UTC
-//! date-times, withheld secrets) and written through the protocol writer.
+//! The record selector and emitter: a page's records at or after the group's
+//! threshold kept (and, where partitions overlap, each record once), the newest
+//! cursor value tracked, each shaped (parent values, UTC date-times, withheld
+//! secrets) and written through the protocol writer.
 
+use super::cursor::Group;
+use super::key::first_time;
 use super::partition::Partition;
 use super::run::Run;
 use crate::http::ApiError;
-use crate::json::scan::{self, Field};
+use crate::json::scan::Field;
 use crate::json::shape::{self, Rewrites};
 use crate::paginate::Item;
 use crate::protocol::StreamStatus;
@@ -27,23 +30,16 @@ pub(super) fn cursor_val(f: &Field<'_>) -> CursorVal {
     }
 }
 
-pub(super) fn string_field(text: &str, field: &str) -> Option<String> {
-    match scan::top_level_field(text, field) {
-        Field::Str(s) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
 impl Run<'_> {
-    /// Emit one page's records that pass `threshold`, tracking the newest cursor.
+    /// Emit one page's records that pass the group's threshold, tracking the
+    /// newest cursor.
     pub fn take_page<'r>(
         &mut self,
         records: impl Iterator<Item = Item<'r>>,
-        threshold: Option<DateTime<Utc>>,
-        seen: &mut Option<DateTime<Utc>>,
+        g: &mut Group,
         p: &Partition,
     ) -> Result<(), ApiError> {
-        let kept = self.filter_and_track(records, threshold, seen);
+        let kept = self.filter_and_track(records, g);
         self.emit(&kept, p)?;
         self.summary.pages += 1;
         if self.ctx.out.is_broken() {
@@ -57,22 +53,27 @@ impl Run<'_> {
     fn filter_and_track<'r>(
         &mut self,
         records: impl Iterator<Item = Item<'r>>,
-        threshold: Option<DateTime<Utc>>,
-        seen: &mut Option<DateTime<Utc>>,
+        g: &mut Group,
     ) -> Vec<Item<'r>> {
         let horizon = self.ctx.now + chrono::Duration::days(1);
         let mut kept = Vec::new();
         for item in records {
+            if let Some(once) = &mut self.once {
+                // Partitions that overlap (searches): each record once per sync.
+                if !first_time(once, self.def, item.text) {
+                    continue;
+                }
+            }
             if self.def.cursor.is_some() {
                 match cursor_val(&item.cursor) {
                     CursorVal::At(t) => {
-                        if threshold.is_some_and(|th| t < th) {
+                        if g.threshold.is_some_and(|th| t < th) {
                             continue;
                         }
                         if t > horizon {
                             self.future_cursor += 1;
-                        } else if seen.is_none_or(|s| t > s) {
-                            *seen = Some(t);
+                        } else {
+                            g.saw(t);
                         }
                     }
                     CursorVal::Missing | CursorVal::Unparseable => self.no_cursor += 1,
@@ -125,7 +126,7 @@ mod tests {
     use crate::time::format_instant;
 
     fn cursor_of(text: &str, field: &str) -> CursorVal {
-        cursor_val(&scan::top_level_field(text, field))
+        cursor_val(&crate::json::scan::top_level_field(text, field))
     }
 
     #[test]
@@ -151,9 +152,5 @@ mod tests {
             cursor_of(r#"{"updated_at":5}"#, "updated_at"),
             CursorVal::Unparseable
         ));
-        assert_eq!(
-            string_field(r#"{"id":"a\"b"}"#, "id").as_deref(),
-            Some("a\"b")
-        );
     }
 }

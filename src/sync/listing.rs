@@ -9,9 +9,10 @@
 //! passed the cursor (less [`SORT_LAG`]). Whatever stays out of reach is said.
 
 use super::Ctx;
+use super::key::first_time;
 use crate::http::{ApiError, Request};
 use crate::json::envelope::TimeFields;
-use crate::json::scan::{Field, top_level_field, top_level_value};
+use crate::json::scan::{Field, top_level_field};
 use crate::paginate::{End, Item, Page, Pager};
 use crate::streams::{Sort, Sorts, StreamDef};
 use crate::time::{format_instant, parse_instant};
@@ -93,6 +94,8 @@ pub struct Listing<'c> {
     stop: bool,
     /// What this listing could not reach, once it ended.
     pub unreached: Option<String>,
+    /// Its end was handed to the page loop.
+    pub closed: bool,
 }
 
 impl<'c> Listing<'c> {
@@ -125,6 +128,7 @@ impl<'c> Listing<'c> {
             newest_asc: None,
             stop: false,
             unreached: None,
+            closed: false,
         }
     }
 
@@ -250,7 +254,7 @@ impl<'c> Listing<'c> {
     /// fields the API sets); pages shift while records are added, and two passes
     /// overlap where they meet.
     pub fn fresh(&mut self, item: &Item<'_>) -> bool {
-        self.keys.insert(key_text(self.def, item.text))
+        first_time(&mut self.keys, self.def, item.text)
     }
 
     /// Whether `item` falls inside what this listing was asked to reach.
@@ -265,43 +269,5 @@ impl<'c> Listing<'c> {
                 at(self.sorts.created_desc.field).is_none_or(|t| t >= since)
             }
         }
-    }
-}
-
-/// The key fields the API sets (`def`'s primary key without parent ids) of the
-/// record `text`, as their raw JSON texts: a number key is as good as a string one.
-fn key_text(def: &StreamDef, text: &str) -> String {
-    def.own_key()
-        .map(|k| top_level_value(text, k).unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\u{1f}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::streams::find;
-
-    #[test]
-    fn records_are_told_apart_by_the_keys_the_api_sets() {
-        let orders = find("orders").unwrap();
-        assert_eq!(
-            key_text(orders, r#"{"id":"5001","store":{"id":"s"}}"#),
-            r#""5001""#
-        );
-        assert_ne!(
-            key_text(orders, r#"{"id":7}"#),
-            key_text(orders, r#"{"id":8}"#)
-        );
-        assert_ne!(
-            key_text(orders, r#"{"id":"7"}"#),
-            key_text(orders, r#"{"id":7}"#)
-        );
-        let fulfillments = find("fulfillments").unwrap();
-        assert_eq!(
-            key_text(fulfillments, r#"{"order_id":"o","id":"f1"}"#),
-            r#""f1""#,
-            "parent ids are not part of the key the listing compares"
-        );
     }
 }

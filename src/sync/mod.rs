@@ -1,22 +1,32 @@
-//! The sync engine: one generic reader for all 22 streams.
+//! The sync engine: one generic reader for all 22 streams, as a few components.
 //!
-//! A stream's requests come from its source (one list, one partition per record of
-//! a parent or of a parent's parent, one per search: [`run`], [`parents`],
-//! [`search`], [`partition`]); each request walks time
-//! windows where the API can filter ([`windows`]) or a sorted listing where a page
-//! ceiling cuts it ([`listing`]), and pages; records go out through the protocol
-//! writer, and STATE follows only what was emitted and never passes the moment the
-//! read of its partition began ([`cursor`]).
+//! - The partition router (`router`) gives a stream's cursor groups (one per
+//!   record of its outermost parent list, or the whole stream) and, within a
+//!   group, its partitions ([`partition`]): the group itself, one per record of
+//!   each parent level below, or one per search.
+//! - Each partition's pages come from a feed (`feed`): its time windows
+//!   ([`windows`]), its sorted listing past a page ceiling ([`listing`]), or
+//!   pages fetched ahead; the paginator (`paginate`) walks each query.
+//! - One page loop (`walk`) hands each page's records to the record selector and
+//!   emitter (`emit`), or reads them as parent records.
+//! - The cursor ([`cursor`]) holds the checkpoint rules: STATE follows only what
+//!   was emitted, never passes the moment its group's read began, never goes
+//!   below the input state; per window, per group, and inside long walks.
+//! - Each partition ends complete, skipped, gone or failed (`group`), and the
+//!   stream's outcome is made from all of them ([`run`]).
 
 pub mod cursor;
 mod emit;
 mod estimate;
+mod feed;
+mod group;
+mod key;
 pub mod listing;
-mod parents;
 pub mod partition;
 mod report;
+mod router;
 pub mod run;
-mod search;
+mod walk;
 pub mod windows;
 
 use crate::catalog::Selected;
@@ -65,6 +75,10 @@ pub struct Summary {
     pub state: Option<Value>,
     /// Listings AfterShip cut short, one line each (stream, partition, what).
     pub truncated: Vec<String>,
+    /// Partitions skipped or failed, one line each.
+    pub incomplete: Vec<String>,
+    /// Parents that no longer exist (deleted during the sync), one line each.
+    pub gone: Vec<String>,
 }
 
 /// Run the selected streams concurrently from their validated cursors; returns
@@ -128,7 +142,7 @@ pub async fn read(
                 Summary::default(),
             ),
         };
-        let truncated = !summary.truncated.is_empty();
+        let truncated = !summary.truncated.is_empty() || !summary.incomplete.is_empty();
         match outcome {
             Outcome::Complete => {
                 // A listing AfterShip cut short is not a complete stream.
@@ -201,14 +215,17 @@ fn summary_line(name: &str, s: &Summary) -> String {
             .map(|v| v.to_string())
             .unwrap_or_else(|| "-".into())
     );
-    if !s.truncated.is_empty() {
-        let shown: Vec<&str> = s.truncated.iter().take(3).map(String::as_str).collect();
-        let more = s.truncated.len() - shown.len();
-        line.push_str(&format!(
-            " truncated={} ({}",
-            s.truncated.len(),
-            shown.join("; ")
-        ));
+    for (label, lines) in [
+        ("truncated", &s.truncated),
+        ("incomplete", &s.incomplete),
+        ("gone", &s.gone),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = lines.iter().take(3).map(String::as_str).collect();
+        let more = lines.len() - shown.len();
+        line.push_str(&format!(" {label}={} ({}", lines.len(), shown.join("; ")));
         if more > 0 {
             line.push_str(&format!("; and {more} more, each in a WARN above"));
         }

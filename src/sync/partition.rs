@@ -1,5 +1,6 @@
 //! One request target of a stream: the values of its parents (outermost first),
-//! each sent as its row's link says and put on every record. Pure.
+//! each sent as its row's link says and put on every record, and the parameters
+//! of a search. Pure.
 
 use crate::http::Request;
 use crate::streams::{Inject, Link, StreamDef};
@@ -8,6 +9,8 @@ use crate::streams::{Inject, Link, StreamDef};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Partition {
     pub parents: Vec<(&'static Link, String)>,
+    /// A search's query parameters.
+    pub params: Vec<(String, String)>,
 }
 
 impl Partition {
@@ -15,6 +18,7 @@ impl Partition {
     pub fn of(link: &'static Link, value: String) -> Partition {
         Partition {
             parents: vec![(link, value)],
+            params: Vec::new(),
         }
     }
 
@@ -30,12 +34,35 @@ impl Partition {
         self.parents.first().map(|(_, v)| v.as_str())
     }
 
-    /// `, store S, order O` for messages (empty for a plain list).
+    /// The partition of one search.
+    pub fn search(params: Vec<(String, String)>) -> Partition {
+        Partition {
+            parents: Vec::new(),
+            params,
+        }
+    }
+
+    /// The value of the innermost parent (what a walk of parents is ordered by).
+    pub fn inner(&self) -> Option<&str> {
+        self.parents.last().map(|(_, v)| v.as_str())
+    }
+
+    /// `, store S, order O` or `, search k=v&…` for messages (empty for a plain list).
     pub fn describe(&self) -> String {
-        self.parents
+        let mut out: String = self
+            .parents
             .iter()
             .map(|(link, v)| format!(", {} {v}", link.label()))
-            .collect()
+            .collect();
+        if !self.params.is_empty() {
+            let query: Vec<String> = self
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push_str(&format!(", search {}", query.join("&")));
+        }
+        out
     }
 
     /// The request of `def` for this partition: its path, each parent value in
@@ -44,7 +71,7 @@ impl Partition {
         let mut req = Request {
             product: def.product,
             path: def.path,
-            query: Vec::new(),
+            query: self.params.clone(),
             headers: Vec::new(),
             rate: def.rate,
         };
@@ -91,5 +118,8 @@ mod tests {
         let plain = Partition::default();
         assert_eq!((plain.describe(), plain.outer()), (String::new(), None));
         assert!(plain.request(find("stores").unwrap()).headers.is_empty());
+        let s = Partition::search(vec![("slug".into(), "fedex".into())]);
+        assert_eq!(s.describe(), ", search slug=fedex");
+        assert_eq!(s.request(find("locations").unwrap()).query, s.params);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::partition::Partition;
 use super::run::Run;
-use crate::paginate::{End, Pager};
+use crate::paginate::{End, Walked};
 use crate::protocol::LogLevel;
 
 impl Run<'_> {
@@ -40,8 +40,16 @@ impl Run<'_> {
         self.summary.truncated.push(line);
     }
 
+    /// A partition of this stream did not complete (skipped, gone or failed): say
+    /// so now, and in the read summary at the end.
+    pub fn incomplete(&mut self, p: &Partition, level: LogLevel, what: &str) {
+        let line = format!("stream {}{}: {what}", self.def.name, p.describe());
+        self.ctx.out.log(level, &line);
+        self.summary.incomplete.push(line);
+    }
+
     /// A walk ended at its page bound or with one full page: say what was missed.
-    pub fn report_end(&mut self, p: &Partition, pager: &Pager) {
+    pub fn report_end(&mut self, p: &Partition, pager: &Walked) {
         match pager.end {
             Some(End::Capped) => {
                 let missed = match pager.total {
@@ -57,15 +65,14 @@ impl Run<'_> {
                 };
                 let what = format!(
                     "AfterShip serves at most {} pages of {} to one query; {missed}",
-                    self.def.paging.max_page,
-                    pager.limit()
+                    self.def.paging.max_page, pager.limit
                 );
                 self.truncated(p, &what);
             }
             Some(End::OnePage { full: true }) => {
                 let what = format!(
                     "the API takes no paging parameters here and its one page is full ({} records); more may exist",
-                    pager.limit()
+                    pager.limit
                 );
                 self.truncated(p, &what);
             }

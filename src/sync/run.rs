@@ -1,20 +1,19 @@
-//! One stream's read: its partitions, each walked window by window and page by
-//! page; records out through the protocol writer; STATE only for what was emitted.
+//! One stream's read: the state it carries between its parts (cursor, counters,
+//! summary) and how its outcome is made from the outcomes of its partitions.
 
-use super::cursor::{self, ceiling};
+use super::cursor::{self, Group};
 use super::estimate::Estimate;
-use super::partition::Partition;
-use super::windows::{self, Inputs};
+use super::feed::Closed;
+use super::windows::Inputs;
 use super::{Ctx, Outcome, Summary};
 use crate::catalog::SyncMode;
-use crate::http::{ApiError, Request};
+use crate::http::ApiError;
 use crate::json::envelope::TimeFields;
 use crate::json::shape;
-use crate::paginate::Pager;
 use crate::state::Cursor;
 use crate::streams::{Source, StreamDef};
-use crate::time::format_filter;
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 pub struct Run<'a> {
@@ -34,6 +33,9 @@ pub struct Run<'a> {
     estimate: Estimate,
     /// Top-level fields whose values are withheld (carrier credentials).
     pub(super) withheld: &'static [&'static str],
+    /// The keys of records emitted, where partitions overlap (searches): each
+    /// record once per sync.
+    pub(super) once: Option<HashSet<String>>,
 }
 
 impl<'a> Run<'a> {
@@ -55,6 +57,7 @@ impl<'a> Run<'a> {
             } else {
                 def.withheld
             },
+            once: matches!(def.source, Source::Search(_)).then(HashSet::new),
         }
     }
 
@@ -62,35 +65,8 @@ impl<'a> Run<'a> {
         self.mode == SyncMode::Incremental && self.def.incremental()
     }
 
-    /// The request of a partition (the stream's path, its parent values).
-    pub fn request(&self, p: &Partition) -> Request {
-        p.request(self.def)
-    }
-
-    /// A walk of `req` with this stream's page size and date-time fields.
-    pub fn pager(&self, req: Request) -> Pager {
-        Pager::new(
-            &self.ctx.client,
-            &self.ctx.sizes,
-            self.def,
-            req,
-            self.ctx.config.page_size,
-        )
-        .with_times(&self.time_fields)
-    }
-
     pub async fn go(&mut self) -> Outcome {
-        let def: &'static StreamDef = self.def;
-        let result = match &def.source {
-            Source::List => {
-                let started = Utc::now();
-                let threshold = self.threshold(None);
-                self.read_partition(&Partition::default(), threshold, started)
-                    .await
-            }
-            Source::Child(link) => self.read_child(link).await,
-            Source::Search(search) => self.read_search(search).await,
-        };
+        let result = self.read_groups().await;
         self.finish_warnings();
         match result {
             Ok(()) => {
@@ -104,6 +80,23 @@ impl<'a> Run<'a> {
                 ))
             }
             Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    /// A query of a group ended with every record emitted: the cursor may move
+    /// to the newest value seen, but never past the end of a filtered window;
+    /// STATE follows, unless this was the group's last window.
+    pub(super) fn close_window(&mut self, g: &mut Group, c: &Closed) {
+        let to = g.close_window(c.window_max);
+        if self.def.cursor.is_none() || !c.filtered || !self.incremental() {
+            return;
+        }
+        let before = self.cursor.clone();
+        if let Some(to) = to {
+            g.settle(&mut self.cursor, to);
+        }
+        if !c.last && (self.since_state > 0 || self.cursor != before) {
+            self.checkpoint();
         }
     }
 
@@ -128,18 +121,7 @@ impl<'a> Run<'a> {
         ))
     }
 
-    /// Move the cursor of `store` towards `to`, never past the moment the
-    /// partition's read began (less the margin), never back.
-    pub fn advance_cursor(
-        &mut self,
-        store: Option<&str>,
-        to: DateTime<Utc>,
-        started: DateTime<Utc>,
-    ) {
-        cursor::advance(&mut self.cursor, store, to, ceiling(started));
-    }
-
-    fn inputs(&self, threshold: Option<DateTime<Utc>>, store: Option<&str>) -> Inputs {
+    pub(super) fn inputs(&self, threshold: Option<DateTime<Utc>>, store: Option<&str>) -> Inputs {
         let c = &self.ctx.config;
         Inputs {
             incremental: self.incremental(),
@@ -155,7 +137,7 @@ impl<'a> Run<'a> {
     /// A query of this stream matches `total` records: tell Airbyte's progress
     /// display when the stream's estimate is new or moved much. Only where the
     /// records emitted follow the total: full refresh, or a server-side filter.
-    fn note_total(&mut self, query: &str, total: u64) {
+    pub(super) fn note_total(&mut self, query: &str, total: u64) {
         if self.incremental() && self.def.filter.params().is_none() {
             // Filtered here, not by the API: the total counts records this read skips.
             return;
@@ -163,79 +145,5 @@ impl<'a> Run<'a> {
         if let Some(rows) = self.estimate.observe(query, total) {
             self.ctx.out.estimate(self.def.name, rows);
         }
-    }
-
-    /// Read one partition: its windows in ascending order, each walked to the end.
-    /// `threshold` is fixed by the caller for the whole partition; `started` is
-    /// when its first request went out.
-    pub async fn read_partition(
-        &mut self,
-        p: &Partition,
-        threshold: Option<DateTime<Utc>>,
-        started: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
-        let store = p.outer();
-        let inputs = self.inputs(threshold, store);
-        let mut windows = windows::plan(self.def, &inputs);
-        let mut max_seen: Option<DateTime<Utc>> = None;
-        while let Some(w) = windows.next_window() {
-            let mut req = self.request(p);
-            if let Some((min, max)) = self.def.filter.params() {
-                if let Some(m) = w.min {
-                    req.query.push((min.into(), format_filter(m)));
-                }
-                if let Some(m) = w.max {
-                    req.query.push((max.into(), format_filter(m)));
-                }
-            }
-            let before = self.cursor.clone();
-            let mut pager = self.pager(req);
-            let mut window_seen: Option<DateTime<Utc>> = None;
-            let mut first = true;
-            while let Some(page) = pager.next().await? {
-                if std::mem::take(&mut first) {
-                    let cap = u64::from(self.def.paging.max_page) * u64::from(pager.limit());
-                    let halves = pager.total.and_then(|total| {
-                        windows::split_if_capped(self.def, &w, total, cap, &inputs)
-                    });
-                    if let Some(halves) = halves {
-                        // Too many records for one query: read the halves instead.
-                        windows.split(halves);
-                        self.summary.pages += 1;
-                        window_seen = None;
-                        break;
-                    }
-                    if let Some(total) = pager.total {
-                        self.note_total(&format!("{}{w:?}", p.describe()), total);
-                    }
-                    // This window is read to its end: fetch each next page while
-                    // the current one is written.
-                    pager.read_ahead();
-                }
-                self.take_page(page.items(), threshold, &mut window_seen, p)?;
-            }
-            self.report_end(p, &pager);
-            windows.feedback(pager.pages);
-            if let Some(seen) = window_seen {
-                max_seen = Some(max_seen.map_or(seen, |m| m.max(seen)));
-            }
-            // Every record of this window is emitted: the cursor may move to the
-            // newest value seen, but never past the end of the window.
-            if self.def.filter.params().is_some() && self.incremental() {
-                if let Some(seen) = max_seen {
-                    let to = w.max.map_or(seen, |end| seen.min(end));
-                    self.advance_cursor(store, to, started);
-                }
-                if !windows.is_done() && (self.since_state > 0 || self.cursor != before) {
-                    self.checkpoint();
-                }
-            }
-        }
-        if self.def.cursor.is_some() {
-            if let Some(seen) = max_seen {
-                self.advance_cursor(store, seen, started);
-            }
-        }
-        Ok(())
     }
 }

@@ -47,7 +47,8 @@ pub struct Windows {
 }
 
 impl Windows {
-    fn single(min: Option<DateTime<Utc>>) -> Windows {
+    /// One window from `min`, open-ended (None: no lower bound either).
+    pub fn single(min: Option<DateTime<Utc>>) -> Windows {
         Windows {
             pending: VecDeque::new(),
             next_min: min,
