@@ -1552,15 +1552,20 @@ pub fn locations(
 }
 
 /// Change a visible field of a record and stamp it updated (used by `/__sandbox/advance`).
-pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng) {
-    let style = match v.get("updated_at").and_then(Value::as_str) {
+/// The timestamp style of a record's `updated_at` (so a change keeps it).
+pub fn updated_style(v: &Value) -> TsStyle {
+    match v.get("updated_at").and_then(Value::as_str) {
         Some(s) if s.ends_with('Z') && s.contains('.') => TsStyle::Millis,
         Some(s) if s.ends_with('Z') => TsStyle::Zulu,
         Some(s) if s.ends_with("+08:00") => TsStyle::Offset(8),
         Some(s) if s.ends_with("+01:00") => TsStyle::Offset(1),
         Some(s) if s.ends_with("-05:00") => TsStyle::Offset(-5),
         _ => TsStyle::Plus00,
-    };
+    }
+}
+
+pub fn mutate(stream: StreamId, v: &mut Value, now: DateTime<Utc>, rng: &mut Rng) {
+    let style = updated_style(v);
     let ts = fmt_ts(now, style);
     v["updated_at"] = Value::from(ts.clone());
     let rotate = |v: &mut Value, field: &str, values: &[&str]| {
