@@ -46,6 +46,7 @@ use tokio::sync::oneshot;
 
 pub use config::{DEFAULT_API_KEY, LiveWrites, RuntimeSettings, SandboxConfig};
 pub use faults::{FaultKind, FaultSpec};
+pub use modes::{SideUpdates, StoreRef, VanishingOrder, VanishingStore};
 pub use products::Product;
 pub use streams::StreamId;
 
