@@ -385,9 +385,6 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
             total,
         )
     };
-    if let Some(l) = req.listed {
-        l.borrow_mut().extend(rows.iter().map(|r| r.key.clone()));
-    }
     let rows = if req.plan.repeat_cursor {
         // loop trap: "there is more" but the page is empty
         has_next = true;
@@ -396,6 +393,10 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
     } else {
         rows
     };
+    // the records this page serves (a fault's empty page lists none)
+    if let Some(l) = req.listed {
+        l.borrow_mut().extend(rows.iter().map(|r| r.key.clone()));
+    }
     let pagination = match spec.info {
         PageInfo::TotalAndNext => format!(
             "\"pagination\":{{\"total\":{total_shown},\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}"

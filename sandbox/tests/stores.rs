@@ -384,3 +384,64 @@ async fn cli_sets_the_modes() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[tokio::test]
+async fn four_stores_with_every_failure_at_once() {
+    let t = small(SandboxConfig {
+        counts: [("stores".to_string(), 4)].into_iter().collect(),
+        forbidden_stores: vec![StoreRef::Index(0)],
+        vanishing_stores: vec![VanishingStore {
+            store: StoreRef::Index(1),
+            after_requests: 1,
+        }],
+        vanishing_orders: vec![VanishingOrder {
+            store: StoreRef::Index(2),
+            order: None,
+            index: Some(0),
+            after_requests: 0,
+            after_listed: 1,
+        }],
+        ..SandboxConfig::default()
+    })
+    .await;
+    let ids = store_ids(&t).await;
+    assert_eq!(ids.len(), 4);
+    assert_envelope(&t.get_store(ORDERS, &ids[0]).await, 403, 40300, "Forbidden");
+    assert_eq!(t.get_store(ORDERS, &ids[1]).await.status, 200);
+    assert_envelope(
+        &t.get_store(ORDERS, &ids[1]).await,
+        412,
+        41204,
+        "PreconditionFailed",
+    );
+    let o2 = first_orders(&t, &ids[2]).await;
+    let r = t
+        .get_store(&format!("{FULFILLMENTS}?order_id={}", o2[0]), &ids[2])
+        .await;
+    assert_envelope(&r, 404, 40400, "NotFound");
+    // the healthy store serves exactly its truth
+    let mut served = Vec::new();
+    for page in 1.. {
+        let r = t
+            .get_store(&format!("{ORDERS}?limit=50&page={page}"), &ids[3])
+            .await;
+        assert_eq!(r.status, 200);
+        for o in r.body["data"]["orders"].as_array().unwrap() {
+            served.push(o["id"].as_str().unwrap().to_string());
+        }
+        if r.body["data"]["pagination"]["has_next_page"] != true {
+            break;
+        }
+    }
+    let truth: Vec<String> = t
+        .truth("orders")
+        .await
+        .iter()
+        .filter(|o| o["store_id"] == ids[3].as_str())
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!truth.is_empty());
+    assert_eq!(served, truth);
+    let stores: Vec<Value> = t.truth("stores").await;
+    assert_eq!(stores.len(), 3, "the vanished store left");
+}
