@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::RuntimeUpdate;
+use crate::config::{RuntimeSettings, RuntimeUpdate};
 use crate::data::{Amount, Change};
 use crate::data::{Dataset, Record};
 use crate::handlers::{
@@ -24,7 +24,7 @@ use crate::params::Params;
 use crate::state::AppState;
 use crate::streams::StreamId;
 
-fn bad(msg: String) -> Response {
+pub(crate) fn bad(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": msg}))).into_response()
 }
 
@@ -44,7 +44,9 @@ pub struct AdvanceResult {
 }
 
 /// Parse an optional JSON body (no content type needed; empty body = defaults).
-fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, String> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned + Default>(
+    body: &[u8],
+) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -87,7 +89,12 @@ fn stream_param(params: &Params) -> Result<StreamId, String> {
 /// The records a client that reads everything it can is served at `now`, in the
 /// API's order: retention applied (trackings 120 days, returns 365), nothing created
 /// after now; Shipping lists as with an explicit `created_at_min` far in the past.
-fn visible(ds: &Dataset, stream: StreamId, now: DateTime<Utc>) -> Vec<&Record> {
+fn visible<'d>(
+    ds: &'d Dataset,
+    stream: StreamId,
+    now: DateTime<Utc>,
+    settings: &RuntimeSettings,
+) -> Vec<&'d Record> {
     let floor = match stream {
         StreamId::Trackings => Some(now - Duration::days(TRACKING_RETENTION_DAYS)),
         StreamId::ItemReturns => Some(now - Duration::days(RETURNS_RETENTION_DAYS)),
@@ -99,6 +106,12 @@ fn visible(ds: &Dataset, stream: StreamId, now: DateTime<Utc>) -> Vec<&Record> {
             Some(c) => c <= now && floor.is_none_or(|f| c >= f),
             None => true,
         })
+        // a forbidden store's records cannot be read
+        .filter(|r| {
+            r.store_id
+                .as_deref()
+                .is_none_or(|s| !settings.store_forbidden(s))
+        })
         .collect()
 }
 
@@ -109,6 +122,7 @@ pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Re
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    let settings = st.settings();
     // the clock is read under the data lock: a live-write burst moves both at once
     let ds = st.data();
     let now = st.now();
@@ -122,7 +136,7 @@ pub async fn truth(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Re
             Err(e) => return bad(e.body),
         }
     } else {
-        visible(&ds, stream, now)
+        visible(&ds, stream, now, &settings)
             .into_iter()
             .map(|r| {
                 let mut o = json!({
@@ -156,6 +170,7 @@ pub async fn served(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> R
     };
     // served_bytes tells only 2026-07 apart; the other versions serve the same bytes
     const VERSION: &str = "2025-07";
+    let settings = st.settings();
     let ds = st.data();
     let now = st.now();
     let texts: Vec<Bytes> = if stream == StreamId::Locations {
@@ -164,7 +179,7 @@ pub async fn served(State(st): State<Arc<AppState>>, RawQuery(q): RawQuery) -> R
             Err(e) => return bad(e.body),
         }
     } else {
-        visible(&ds, stream, now)
+        visible(&ds, stream, now, &settings)
             .into_iter()
             .map(|r| served_bytes(&r.json, stream, VERSION, st.exact_probe))
             .collect()
@@ -200,10 +215,13 @@ pub async fn get_config(State(st): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
-    let update: RuntimeUpdate = match json_body(&body) {
+    let mut update: RuntimeUpdate = match json_body(&body) {
         Ok(u) => u,
         Err(e) => return bad(e),
     };
+    if let Err(e) = crate::admin_modes::check_and_resolve(&st, &mut update) {
+        return bad(e);
+    }
     if let Some(Some(lw)) = &update.live_writes
         && let Err(e) = lw.check()
     {
@@ -224,6 +242,8 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
         };
         let faults_changed = update.faults.is_some();
         let live_changed = update.live_writes.is_some();
+        let side_changed = update.aftership_side_updates.is_some();
+        let vanish_changed = update.vanishing_stores.is_some() || update.vanishing_orders.is_some();
         g.apply(update);
         if faults_changed {
             st.faults.restart_count();
@@ -231,7 +251,15 @@ pub async fn set_config(State(st): State<Arc<AppState>>, body: Bytes) -> Respons
         if live_changed {
             st.restart_live_count();
         }
+        if side_changed {
+            st.restart_side_count();
+        }
+        if vanish_changed {
+            st.restart_vanish_counts();
+        }
         g.clone()
     };
+    // what is set to vanish after 0 requests goes now
+    st.vanish_due(&new);
     Json(new).into_response()
 }

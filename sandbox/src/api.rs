@@ -1,5 +1,6 @@
 //! The API request pipeline: route, auth, deny, rate limit, faults, handler, body faults.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -147,12 +148,37 @@ pub async fn handle(
     headers: HeaderMap,
 ) -> Response<Body> {
     let path = uri.path().to_string();
-    let resp = pipeline(&st, &method, &uri, &headers).await;
+    let mut listed: Vec<String> = Vec::new();
+    let resp = pipeline(&st, &method, &uri, &headers, &mut listed).await;
     st.stats.record(&path, resp.status().as_u16());
+    // vanishing stores and orders count their store's answered Commerce requests; what
+    // is due is deleted before this answer is sent
+    if resp.status() == StatusCode::OK
+        && let Some(sid) = commerce_store(&path, &headers)
+    {
+        st.commerce_answered(sid, &listed);
+    }
     // Live writes: the every-th answer is built; the burst runs before it is sent, so
     // the next request sees the data after it.
     st.answered();
     resp
+}
+
+/// The `as-store-id` of a request to a store's Commerce list (orders, products,
+/// fulfillments), trimmed and not empty.
+fn commerce_store<'h>(path: &str, headers: &'h HeaderMap) -> Option<&'h str> {
+    let (_, stream, _) = route(path)?;
+    if !matches!(
+        stream,
+        Some(StreamId::Orders | StreamId::Products | StreamId::Fulfillments)
+    ) {
+        return None;
+    }
+    headers
+        .get("as-store-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 async fn pipeline(
@@ -160,6 +186,7 @@ async fn pipeline(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    listed: &mut Vec<String>,
 ) -> Response<Body> {
     let settings = st.settings();
     if settings.latency_ms > 0 {
@@ -197,6 +224,16 @@ async fn pipeline(
         let e = product.error(
             ErrKind::Forbidden,
             "The API key does not have permission for this product (missing required scope `read`).",
+            &[],
+        );
+        return error_response(e, &base_headers);
+    }
+    if let Some(sid) = commerce_store(path, headers)
+        && settings.store_forbidden(sid)
+    {
+        let e = product.error(
+            ErrKind::Forbidden,
+            &format!("The API key does not have permission to access the store {sid}."),
             &[],
         );
         return error_response(e, &base_headers);
@@ -276,6 +313,7 @@ async fn pipeline(
         return error_response(e, &ok_headers);
     };
     let store_header = headers.get("as-store-id").and_then(|v| v.to_str().ok());
+    let served_orders = RefCell::new(Vec::new());
     let result = {
         // the clock is read under the data lock: a live-write burst moves both at once
         let ds = st.data();
@@ -291,9 +329,13 @@ async fn pipeline(
             fulfillments_order_id_only: settings.fulfillments_order_id_only,
             exact_probe: st.exact_probe,
             clamp_limits: st.clamp_limits,
+            ignore_date_filters: settings.ignore_date_filters.contains(&product),
+            listed: (stream == StreamId::Orders && !settings.vanishing_orders.is_empty())
+                .then_some(&served_orders),
         };
         handlers::dispatch(&ds, &req, st.seed)
     };
+    *listed = served_orders.into_inner();
     match result {
         Ok(body) => {
             let bf = if plan.reset {

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultSpec;
+use crate::modes::{
+    SideUpdates, StoreRef, VanishingOrder, VanishingStore, check_ignore_date_filters,
+};
 use crate::products::Product;
 use crate::streams::StreamId;
 
@@ -64,6 +67,21 @@ pub struct SandboxConfig {
     /// where the product echoes `limit`) instead of refused: the other reading of
     /// the docs, which say neither.
     pub clamp_limits: bool,
+    /// Stores whose orders, products and fulfillments answer 403 (Commerce's
+    /// envelope); other stores answer normally. Changeable at run time.
+    pub forbidden_stores: Vec<StoreRef>,
+    /// Stores deleted after answering some requests (then gone from `/stores`, and
+    /// 412/41204 on their Commerce requests). Changeable at run time.
+    pub vanishing_stores: Vec<VanishingStore>,
+    /// Orders deleted (with their fulfillments) after some requests; their
+    /// fulfillments then answer 404. Changeable at run time.
+    pub vanishing_orders: Vec<VanishingOrder>,
+    /// Orders changed on AfterShip's side (`updated_at`, `fulfillment_status`) while
+    /// their `source_*` times stay old. Changeable at run time.
+    pub aftership_side_updates: Option<SideUpdates>,
+    /// Products (tracking, shipping) whose lists accept their date filters but ignore
+    /// them. Changeable at run time.
+    pub ignore_date_filters: Vec<Product>,
 }
 
 /// Live writes: after every `every` answered API requests (any status; admin
@@ -136,6 +154,11 @@ impl Default for SandboxConfig {
             fulfillments_leave_orders: false,
             exact_probe: false,
             clamp_limits: false,
+            forbidden_stores: Vec::new(),
+            vanishing_stores: Vec::new(),
+            vanishing_orders: Vec::new(),
+            aftership_side_updates: None,
+            ignore_date_filters: Vec::new(),
         }
     }
 }
@@ -146,6 +169,13 @@ impl SandboxConfig {
     pub fn validate(&self) -> Result<(), String> {
         if let Some(lw) = &self.live_writes {
             lw.check()?;
+        }
+        if let Some(su) = &self.aftership_side_updates {
+            su.check()?;
+        }
+        check_ignore_date_filters(&self.ignore_date_filters)?;
+        for vo in &self.vanishing_orders {
+            vo.check()?;
         }
         self.max_limits_by_stream().map(|_| ())
     }
@@ -194,6 +224,18 @@ pub struct RuntimeSettings {
     /// `null` when off.
     #[serde(default)]
     pub live_writes: Option<LiveWrites>,
+    /// Store ids (indices are resolved when set).
+    #[serde(default)]
+    pub forbidden_stores: Vec<StoreRef>,
+    #[serde(default)]
+    pub vanishing_stores: Vec<VanishingStore>,
+    #[serde(default)]
+    pub vanishing_orders: Vec<VanishingOrder>,
+    /// `null` when off.
+    #[serde(default)]
+    pub aftership_side_updates: Option<SideUpdates>,
+    #[serde(default)]
+    pub ignore_date_filters: Vec<Product>,
 }
 
 /// A partial update of [`RuntimeSettings`] (every field optional).
@@ -208,6 +250,13 @@ pub struct RuntimeUpdate {
     /// Absent: unchanged; `null`: off; an object: on (the request count restarts).
     #[serde(default, deserialize_with = "present")]
     pub live_writes: Option<Option<LiveWrites>>,
+    pub forbidden_stores: Option<Vec<StoreRef>>,
+    pub vanishing_stores: Option<Vec<VanishingStore>>,
+    pub vanishing_orders: Option<Vec<VanishingOrder>>,
+    /// Absent: unchanged; `null`: off; an object: on (the request count restarts).
+    #[serde(default, deserialize_with = "present")]
+    pub aftership_side_updates: Option<Option<SideUpdates>>,
+    pub ignore_date_filters: Option<Vec<Product>>,
 }
 
 /// A key that is present (even as `null`) reads as `Some`; an absent one stays `None`
@@ -243,6 +292,26 @@ impl RuntimeSettings {
         if let Some(v) = update.live_writes {
             self.live_writes = v;
         }
+        if let Some(v) = update.forbidden_stores {
+            self.forbidden_stores = v;
+        }
+        if let Some(v) = update.vanishing_stores {
+            self.vanishing_stores = v;
+        }
+        if let Some(v) = update.vanishing_orders {
+            self.vanishing_orders = v;
+        }
+        if let Some(v) = update.aftership_side_updates {
+            self.aftership_side_updates = v;
+        }
+        if let Some(v) = update.ignore_date_filters {
+            self.ignore_date_filters = v;
+        }
+    }
+
+    /// Whether the store's Commerce lists answer 403.
+    pub fn store_forbidden(&self, store: &str) -> bool {
+        self.forbidden_stores.iter().any(|s| s.id() == Some(store))
     }
 }
 
@@ -322,6 +391,11 @@ mod tests {
             fulfillments_order_id_only: false,
             fulfillments_leave_orders: false,
             live_writes: None,
+            forbidden_stores: Vec::new(),
+            vanishing_stores: Vec::new(),
+            vanishing_orders: Vec::new(),
+            aftership_side_updates: None,
+            ignore_date_filters: Vec::new(),
         };
         let on: RuntimeUpdate = serde_json::from_str(
             r#"{"live_writes": {"every": 5, "seconds": 30, "updates": 2, "inserts": 1}}"#,

@@ -77,7 +77,7 @@ impl Record {
         serde_json::from_slice(&self.json).unwrap_or(Value::Null)
     }
 
-    fn set_value(&mut self, value: &Value) {
+    pub(crate) fn set_value(&mut self, value: &Value) {
         self.fields = index_fields(value);
         self.json = Bytes::from(serde_json::to_vec(value).unwrap_or_default());
     }
@@ -154,7 +154,7 @@ pub struct Changed {
 /// `k` distinct positions in `0..count`, in the order a partial Fisher-Yates shuffle
 /// of `0..count` puts them first, with the same draws, in O(k) memory: only the
 /// displaced entries are kept.
-fn sample_distinct(rng: &mut Rng, count: usize, k: usize) -> Vec<usize> {
+pub(crate) fn sample_distinct(rng: &mut Rng, count: usize, k: usize) -> Vec<usize> {
     let mut moved: HashMap<usize, usize> = HashMap::new();
     let mut out = Vec::with_capacity(k.min(count));
     for i in 0..k.min(count) {
@@ -171,9 +171,11 @@ fn sample_distinct(rng: &mut Rng, count: usize, k: usize) -> Vec<usize> {
 pub struct Dataset {
     pub streams: Vec<Vec<Record>>,
     pub store_ids: HashSet<String>,
+    /// (store id, order id) of the orders that vanished: their fulfillments answer 404.
+    pub deleted_orders: HashSet<(String, String)>,
     next_idx: Vec<usize>,
     ctx: Ctx,
-    rng: Rng,
+    pub(crate) rng: Rng,
     /// How many candidates a location search yields.
     pub locations_per_search: usize,
 }
@@ -392,6 +394,7 @@ impl Dataset {
         let mut ds = Dataset {
             streams: vec![Vec::new(); StreamId::ALL.len()],
             store_ids: HashSet::new(),
+            deleted_orders: HashSet::new(),
             next_idx: vec![0; StreamId::ALL.len()],
             ctx,
             rng: Rng::with_seed(seed ^ 0xA5A5_5A5A_1234_4321),
@@ -408,7 +411,7 @@ impl Dataset {
         ds
     }
 
-    fn sort(&mut self, s: StreamId) {
+    pub(crate) fn sort(&mut self, s: StreamId) {
         sort_records(s, &mut self.streams[s.index()]);
     }
 
@@ -488,7 +491,6 @@ impl Dataset {
     }
 
     fn insert_one(&mut self, s: StreamId, now: DateTime<Utc>) -> bool {
-        let idx = self.next_idx[s.index()];
         let mut rng = Rng::with_seed(self.rng.u64(..));
         let (store_id, order_id) = match s {
             StreamId::Orders | StreamId::Products => {
@@ -508,12 +510,26 @@ impl Dataset {
             }
             _ => (None, None),
         };
-        let rec = make_record(
-            s, &mut rng, &self.ctx, idx, now, now, store_id, order_id, true,
-        );
+        self.insert_with(s, now, &mut rng, store_id, order_id);
+        true
+    }
+
+    /// Append one record of `s` created at `now` under the given parents (unsorted;
+    /// the caller sorts); returns its key.
+    pub(crate) fn insert_with(
+        &mut self,
+        s: StreamId,
+        now: DateTime<Utc>,
+        rng: &mut Rng,
+        store_id: Option<String>,
+        order_id: Option<String>,
+    ) -> String {
+        let idx = self.next_idx[s.index()];
+        let rec = make_record(s, rng, &self.ctx, idx, now, now, store_id, order_id, true);
+        let key = rec.key.clone();
         self.streams[s.index()].push(rec);
         self.next_idx[s.index()] = idx + 1;
-        true
+        key
     }
 }
 

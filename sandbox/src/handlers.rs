@@ -1,6 +1,7 @@
 //! One function per pagination style; each builds the page body by concatenating the
 //! records' pre-serialised bytes.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -37,6 +38,12 @@ pub struct Req<'a> {
     pub exact_probe: bool,
     /// Serve a `limit` above the maximum at the maximum (`--clamp-limits`).
     pub clamp_limits: bool,
+    /// The product's lists accept their date filters but ignore them
+    /// (`ignore_date_filters`; Tracking and Shipping).
+    pub ignore_date_filters: bool,
+    /// Collects the keys of the records a page serves (orders, while orders are set to
+    /// vanish after being listed).
+    pub listed: Option<&'a RefCell<Vec<String>>>,
 }
 
 type Out = Result<Vec<u8>, ApiError>;
@@ -268,6 +275,12 @@ pub fn tracking_cursor(ds: &Dataset, req: &Req<'_>) -> Out {
         let recs = ds.records(req.stream);
         // nothing created after now, whatever created_at_max says
         let (lo, hi) = (cmin, cmax.min(req.now));
+        // a server that ignores its date filters: checked, then the whole retention
+        let (lo, hi, umin, umax) = if req.ignore_date_filters {
+            (floor, req.now, None, None)
+        } else {
+            (lo, hi, umin, umax)
+        };
         if umin.is_none() && umax.is_none() && slugs.is_empty() && tags.is_empty() {
             window_walk(recs, lo, hi, ks.as_ref(), limit)
         } else {
@@ -380,6 +393,10 @@ fn paged(req: &Req<'_>, spec: &PageSpec, matched: Vec<&Record>) -> Out {
     } else {
         rows
     };
+    // the records this page serves (a fault's empty page lists none)
+    if let Some(l) = req.listed {
+        l.borrow_mut().extend(rows.iter().map(|r| r.key.clone()));
+    }
     let pagination = match spec.info {
         PageInfo::TotalAndNext => format!(
             "\"pagination\":{{\"total\":{total_shown},\"page\":{page},\"limit\":{limit},\"has_next_page\":{has_next}}}"
@@ -618,6 +635,17 @@ pub fn commerce_child(ds: &Dataset, req: &Req<'_>) -> Out {
             if req.fulfillments_order_id_only {
                 only_order_id_or_ids(p)?;
             }
+            if let Some(o) = order_id
+                && ds
+                    .deleted_orders
+                    .contains(&(sid.to_string(), o.to_string()))
+            {
+                return Err(Product::Commerce.error(
+                    ErrKind::NotFound,
+                    &format!("The order {o} could not be found."),
+                    &[("order_id", "order not found".to_string())],
+                ));
+            }
             ds.records(req.stream)
                 .iter()
                 .filter(in_store)
@@ -702,7 +730,9 @@ pub fn shipping_list(ds: &Dataset, req: &Req<'_>) -> Out {
         (Some((cmin, cmax)), None)
     };
     let recs = ds.records(req.stream);
-    let (lo, hi) = window.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
+    // a server that ignores its date filters serves everything (and still echoes them)
+    let walked = window.filter(|_| !req.ignore_date_filters);
+    let (lo, hi) = walked.unwrap_or((DateTime::<Utc>::MIN_UTC, req.now));
     let hi = hi.min(req.now);
     let (_, page, more) = if status.is_none() && slug.is_none() {
         window_walk(recs, lo, hi, ks.as_ref(), limit)

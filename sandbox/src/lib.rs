@@ -14,20 +14,24 @@
 //! ```
 
 mod admin;
+mod admin_modes;
 mod api;
 mod codec;
 pub mod config;
 mod data;
 pub mod faults;
 mod handlers;
+pub mod modes;
 mod params;
 pub mod products;
 mod ratelimit;
 mod records;
+mod side_updates;
 mod state;
 mod stats;
 pub mod streams;
 mod timefmt;
+mod vanish;
 
 use std::io;
 use std::net::SocketAddr;
@@ -42,6 +46,7 @@ use tokio::sync::oneshot;
 
 pub use config::{DEFAULT_API_KEY, LiveWrites, RuntimeSettings, SandboxConfig};
 pub use faults::{FaultKind, FaultSpec};
+pub use modes::{SideUpdates, StoreRef, VanishingOrder, VanishingStore};
 pub use products::Product;
 pub use streams::StreamId;
 
@@ -58,7 +63,7 @@ pub struct Sandbox {
     stop: Mutex<Option<oneshot::Sender<()>>>,
 }
 
-fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
+fn build_state(cfg: &SandboxConfig) -> Result<Arc<AppState>, String> {
     let anchor = cfg.anchor.unwrap_or_else(|| {
         let now = Utc::now();
         now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
@@ -66,7 +71,13 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
     let data = Dataset::generate(cfg.seed, cfg.records, &cfg.counts, anchor, cfg.history_days);
     // checked by `Sandbox::start`
     let max_limits = cfg.max_limits_by_stream().unwrap_or_default();
-    Arc::new(AppState {
+    let modes = modes::resolve(
+        &data,
+        &cfg.forbidden_stores,
+        &cfg.vanishing_stores,
+        &cfg.vanishing_orders,
+    )?;
+    let state = Arc::new(AppState {
         api_key: cfg.api_key.clone(),
         seed: cfg.seed,
         settings: RwLock::new(RuntimeSettings {
@@ -77,6 +88,11 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
             fulfillments_order_id_only: cfg.fulfillments_order_id_only,
             fulfillments_leave_orders: cfg.fulfillments_leave_orders,
             live_writes: cfg.live_writes,
+            forbidden_stores: modes.forbidden_stores,
+            vanishing_stores: modes.vanishing_stores,
+            vanishing_orders: modes.vanishing_orders,
+            aftership_side_updates: cfg.aftership_side_updates,
+            ignore_date_filters: cfg.ignore_date_filters.clone(),
         }),
         data: RwLock::new(data),
         offset_secs: AtomicI64::new(0),
@@ -87,7 +103,12 @@ fn build_state(cfg: &SandboxConfig) -> Arc<AppState> {
         live: Default::default(),
         exact_probe: cfg.exact_probe,
         clamp_limits: cfg.clamp_limits,
-    })
+        vanish: Default::default(),
+        side_log: Default::default(),
+    });
+    // stores and orders set to vanish after 0 requests are gone from the start
+    state.vanish_due(&state.settings());
+    Ok(state)
 }
 
 fn router(state: Arc<AppState>) -> Router {
@@ -99,6 +120,15 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/__sandbox/served", get(admin::served))
         .route("/__sandbox/writes", get(admin::writes))
         .route("/__sandbox/writes/reset", post(admin::writes_reset))
+        .route("/__sandbox/vanished", get(admin_modes::vanished))
+        .route(
+            "/__sandbox/aftership-side-update",
+            post(admin_modes::side_update),
+        )
+        .route(
+            "/__sandbox/aftership-side-updates",
+            get(admin_modes::side_updates),
+        )
         .route(
             "/__sandbox/config",
             get(admin::get_config).post(admin::set_config),
@@ -116,7 +146,8 @@ impl Sandbox {
         // generating a large data set takes a while: keep it off the async workers
         let state = tokio::task::spawn_blocking(move || build_state(&cfg))
             .await
-            .map_err(io::Error::other)?;
+            .map_err(io::Error::other)?
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use aftership_sandbox::modes::{SideUpdates, StoreRef, VanishingOrder, VanishingStore};
 use aftership_sandbox::{
     DEFAULT_API_KEY, FaultSpec, LiveWrites, Product, Sandbox, SandboxConfig, StreamId,
 };
@@ -70,6 +71,32 @@ struct Cli {
     /// Serve a `limit` above the maximum at the maximum instead of refusing it
     #[arg(long)]
     clamp_limits: bool,
+    /// STORE (id, or 0-based index in /stores): its orders, products and fulfillments
+    /// answer 403; repeatable
+    #[arg(long = "forbid-store")]
+    forbidden_stores: Vec<StoreRef>,
+    /// store=STORE[,after_requests=N]: the store is deleted after answering N Commerce
+    /// requests with 200 (0 = from the start); repeatable
+    #[arg(long = "vanish-store")]
+    vanishing_stores: Vec<VanishingStore>,
+    /// store=STORE,order=ID|index=K[,after_requests=N][,after_listed=M]: the order is
+    /// deleted once its store answered N requests and it was listed M times; repeatable
+    #[arg(long = "vanish-order")]
+    vanishing_orders: Vec<VanishingOrder>,
+    /// EVERY:COUNT[:MIN_AGE_DAYS[:fulfillment]]: after every EVERY answered API requests,
+    /// COUNT old orders change on AfterShip's side (updated_at, fulfillment_status) with
+    /// their source_* times untouched
+    #[arg(long)]
+    aftership_side_updates: Option<SideUpdates>,
+    /// PRODUCT (tracking|shipping): its lists accept date filters but ignore them; repeatable
+    #[arg(long = "ignore-date-filters", value_parser = parse_dated_product)]
+    ignore_date_filters: Vec<Product>,
+}
+
+fn parse_dated_product(s: &str) -> Result<Product, String> {
+    let p = parse_product(s)?;
+    aftership_sandbox::modes::check_ignore_date_filters(&[p])?;
+    Ok(p)
 }
 
 fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
@@ -131,6 +158,11 @@ async fn main() -> std::io::Result<()> {
         fulfillments_leave_orders: cli.fulfillments_leave_orders,
         exact_probe: cli.exact_probe,
         clamp_limits: cli.clamp_limits,
+        forbidden_stores: cli.forbidden_stores,
+        vanishing_stores: cli.vanishing_stores,
+        vanishing_orders: cli.vanishing_orders,
+        aftership_side_updates: cli.aftership_side_updates,
+        ignore_date_filters: cli.ignore_date_filters,
     };
     let sb = Sandbox::start(cfg).await?;
     {

@@ -7,12 +7,14 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::config::{LiveWrites, RuntimeSettings};
+use crate::config::RuntimeSettings;
 use crate::data::{Amount, Change, Changed, Dataset};
 use crate::faults::FaultState;
 use crate::ratelimit::RateLimiter;
+use crate::side_updates::{SideChange, SidePick};
 use crate::stats::Stats;
 use crate::streams::StreamId;
+use crate::vanish::VanishState;
 
 /// The clock offset never exceeds this (10 000 years), so the clock stays in range.
 const MAX_OFFSET_SECS: i64 = 10_000 * 366 * 86_400;
@@ -32,6 +34,8 @@ pub struct LiveState {
     /// API requests answered since live writes were last configured.
     answered: u64,
     view: WritesView,
+    /// API requests answered since AfterShip-side updates were last configured.
+    side_answered: u64,
 }
 
 pub struct AppState {
@@ -53,9 +57,13 @@ pub struct AppState {
     pub exact_probe: bool,
     /// Serve an over-maximum `limit` at the maximum (`--clamp-limits`).
     pub clamp_limits: bool,
+    /// Counts towards vanishing stores and orders, and what vanished.
+    pub vanish: Mutex<VanishState>,
+    /// Every AfterShip-side order change since start.
+    pub side_log: Mutex<Vec<SideChange>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
@@ -120,29 +128,45 @@ impl AppState {
     }
 
     /// Count one answered API request; run a live-write burst when it is the
-    /// `every`-th since live writes were configured.
+    /// `every`-th since live writes were configured, and AfterShip-side order updates
+    /// when it is their `every`-th.
     pub fn answered(&self) {
-        let (lw, leave): (Option<LiveWrites>, bool) = match self.settings.read() {
-            Ok(g) => (g.live_writes, g.fulfillments_leave_orders),
-            Err(p) => {
-                let g = p.into_inner();
-                (g.live_writes, g.fulfillments_leave_orders)
-            }
-        };
-        let Some(lw) = lw else { return };
-        let due = {
-            let mut live = lock(&self.live);
-            live.answered += 1;
-            live.answered.is_multiple_of(lw.every.max(1))
-        };
-        if due {
-            let change = Change {
-                update: Amount::Count(lw.updates),
-                insert: Amount::Count(lw.inserts),
-                fulfillments_leave_orders: leave,
+        let settings = self.settings();
+        if let Some(lw) = settings.live_writes {
+            let due = {
+                let mut live = lock(&self.live);
+                live.answered += 1;
+                live.answered.is_multiple_of(lw.every.max(1))
             };
-            self.advance(lw.seconds, &change, true);
+            if due {
+                let change = Change {
+                    update: Amount::Count(lw.updates),
+                    insert: Amount::Count(lw.inserts),
+                    fulfillments_leave_orders: settings.fulfillments_leave_orders,
+                };
+                self.advance(lw.seconds, &change, true);
+            }
         }
+        if let Some(su) = settings.aftership_side_updates {
+            let due = {
+                let mut live = lock(&self.live);
+                live.side_answered += 1;
+                live.side_answered.is_multiple_of(su.every.max(1))
+            };
+            if due {
+                self.side_update(&SidePick {
+                    store: None,
+                    count: su.count,
+                    min_age_days: su.min_age_days,
+                    fulfillment: su.fulfillment,
+                });
+            }
+        }
+    }
+
+    /// AfterShip-side updates were (re)configured: count answered requests from zero.
+    pub fn restart_side_count(&self) {
+        lock(&self.live).side_answered = 0;
     }
 
     /// Live writes were (re)configured: count answered requests from zero.
