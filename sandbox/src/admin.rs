@@ -108,9 +108,9 @@ fn visible<'d>(
         })
         // a forbidden store's records cannot be read
         .filter(|r| {
-            r.store_id
-                .as_deref()
-                .is_none_or(|s| !settings.store_forbidden(s))
+            r.store_id.as_deref().is_none_or(|s| {
+                !settings.store_forbidden(s) && !settings.failing_stores.iter().any(|f| f == s)
+            })
         })
         .collect()
 }

@@ -238,6 +238,16 @@ async fn pipeline(
         );
         return error_response(e, &base_headers);
     }
+    if let Some(sid) = commerce_store(path, headers)
+        && settings.failing_stores.iter().any(|s| s == sid)
+    {
+        let e = product.error(
+            ErrKind::Internal,
+            "Something went wrong on AfterShip's end.",
+            &[],
+        );
+        return error_response(e, &base_headers);
+    }
     let Some(stream) = stream else {
         let e = product.error(ErrKind::NotFound, default_message(ErrKind::NotFound), &[]);
         return error_response(e, &base_headers);

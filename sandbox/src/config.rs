@@ -70,6 +70,9 @@ pub struct SandboxConfig {
     /// Stores whose orders, products and fulfillments answer 403 (Commerce's
     /// envelope); other stores answer normally. Changeable at run time.
     pub forbidden_stores: Vec<StoreRef>,
+    /// Store ids whose orders, products and fulfillments always answer 500 (a
+    /// store AfterShip cannot serve: retries never help). Changeable at run time.
+    pub failing_stores: Vec<String>,
     /// Stores deleted after answering some requests (then gone from `/stores`, and
     /// 412/41204 on their Commerce requests). Changeable at run time.
     pub vanishing_stores: Vec<VanishingStore>,
@@ -155,6 +158,7 @@ impl Default for SandboxConfig {
             exact_probe: false,
             clamp_limits: false,
             forbidden_stores: Vec::new(),
+            failing_stores: Vec::new(),
             vanishing_stores: Vec::new(),
             vanishing_orders: Vec::new(),
             aftership_side_updates: None,
@@ -228,6 +232,8 @@ pub struct RuntimeSettings {
     #[serde(default)]
     pub forbidden_stores: Vec<StoreRef>,
     #[serde(default)]
+    pub failing_stores: Vec<String>,
+    #[serde(default)]
     pub vanishing_stores: Vec<VanishingStore>,
     #[serde(default)]
     pub vanishing_orders: Vec<VanishingOrder>,
@@ -251,6 +257,7 @@ pub struct RuntimeUpdate {
     #[serde(default, deserialize_with = "present")]
     pub live_writes: Option<Option<LiveWrites>>,
     pub forbidden_stores: Option<Vec<StoreRef>>,
+    pub failing_stores: Option<Vec<String>>,
     pub vanishing_stores: Option<Vec<VanishingStore>>,
     pub vanishing_orders: Option<Vec<VanishingOrder>>,
     /// Absent: unchanged; `null`: off; an object: on (the request count restarts).
@@ -294,6 +301,9 @@ impl RuntimeSettings {
         }
         if let Some(v) = update.forbidden_stores {
             self.forbidden_stores = v;
+        }
+        if let Some(v) = update.failing_stores {
+            self.failing_stores = v;
         }
         if let Some(v) = update.vanishing_stores {
             self.vanishing_stores = v;
@@ -392,6 +402,7 @@ mod tests {
             fulfillments_leave_orders: false,
             live_writes: None,
             forbidden_stores: Vec::new(),
+            failing_stores: Vec::new(),
             vanishing_stores: Vec::new(),
             vanishing_orders: Vec::new(),
             aftership_side_updates: None,

@@ -89,6 +89,7 @@ fn build_state(cfg: &SandboxConfig) -> Result<Arc<AppState>, String> {
             fulfillments_leave_orders: cfg.fulfillments_leave_orders,
             live_writes: cfg.live_writes,
             forbidden_stores: modes.forbidden_stores,
+            failing_stores: cfg.failing_stores.clone(),
             vanishing_stores: modes.vanishing_stores,
             vanishing_orders: modes.vanishing_orders,
             aftership_side_updates: cfg.aftership_side_updates,

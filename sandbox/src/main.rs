@@ -75,6 +75,9 @@ struct Cli {
     /// answer 403; repeatable
     #[arg(long = "forbid-store")]
     forbidden_stores: Vec<StoreRef>,
+    /// STORE_ID: its orders, products and fulfillments always answer 500; repeatable
+    #[arg(long = "fail-store")]
+    failing_stores: Vec<String>,
     /// store=STORE[,after_requests=N]: the store is deleted after answering N Commerce
     /// requests with 200 (0 = from the start); repeatable
     #[arg(long = "vanish-store")]
@@ -159,6 +162,7 @@ async fn main() -> std::io::Result<()> {
         exact_probe: cli.exact_probe,
         clamp_limits: cli.clamp_limits,
         forbidden_stores: cli.forbidden_stores,
+        failing_stores: cli.failing_stores,
         vanishing_stores: cli.vanishing_stores,
         vanishing_orders: cli.vanishing_orders,
         aftership_side_updates: cli.aftership_side_updates,

@@ -96,10 +96,16 @@ impl<'a> Run<'a> {
                 Err(e) if fatal(&e) => return Err(e),
                 Err(e) => match self.ended(outer, e) {
                     Ended::Forbidden(e) => {
+                        let said = match &e {
+                            ApiError::Forbidden { message, .. } => message.as_str(),
+                            _ => "",
+                        };
                         self.incomplete(
                             outer,
                             LogLevel::Warn,
-                            &format!("skipped: {e}; the other partitions go on"),
+                            &format!(
+                                "skipped: AfterShip answered 403 Forbidden ({said}); the key may not read this partition, and the other partitions go on"
+                            ),
                         );
                         forbidden.push(e);
                     }
