@@ -316,3 +316,179 @@ fn every_failure_at_once() {
         );
     }
 }
+
+/// The fulfillments STATE messages of `out` that save a walk's progress: their
+/// position among the messages, and each store's `after`.
+fn progress_states(out: &Output) -> Vec<(usize, Value)> {
+    out.messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m["type"] == "STATE"
+                && m["state"]["stream"]["stream_descriptor"]["name"] == "fulfillments"
+        })
+        .map(|(i, m)| (i, m["state"].clone()))
+        .filter(|(_, s)| {
+            s["stream"]["stream_state"]["states"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|e| e.get("progress").is_some()))
+        })
+        .collect()
+}
+
+/// No mark claims an order whose fulfillments were not emitted before it.
+fn assert_marks_cover_what_they_claim(out: &Output, truth: &[TruthRecord]) -> usize {
+    let marks = progress_states(out);
+    for (at, state) in &marks {
+        let emitted: BTreeSet<String> = out.messages[..*at]
+            .iter()
+            .filter(|m| m["type"] == "RECORD" && m["record"]["stream"] == "fulfillments")
+            .map(|m| key_of("fulfillments", &m["record"]["data"]))
+            .collect();
+        for entry in state["stream"]["stream_state"]["states"]
+            .as_array()
+            .unwrap()
+        {
+            let Some(after) = entry["progress"]["after"].as_str() else {
+                continue;
+            };
+            let store = entry["partition"]["store_id"].as_str().unwrap();
+            for r in truth {
+                let mine = r.store_id.as_deref() == Some(store);
+                if mine && r.order_id.as_deref().is_some_and(|o| o <= after) {
+                    assert!(
+                        emitted.contains(&r.key),
+                        "{} claimed before it was emitted",
+                        r.key
+                    );
+                }
+            }
+        }
+    }
+    marks.len()
+}
+
+fn one_big_store(latency_ms: u64) -> aftership_sandbox::BlockingSandbox {
+    start(SandboxConfig {
+        counts: [("stores".to_string(), 1), ("orders".to_string(), 450)]
+            .into_iter()
+            .collect(),
+        latency_ms,
+        ..base_config()
+    })
+}
+
+#[test]
+fn a_walk_stopped_by_sigterm_or_kill_9_resumes_and_loses_nothing() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let sb = one_big_store(5);
+    let base = sb.base_url();
+    let dir = Dir::new("part-marks-kill");
+    let cfg = fast_config(&base, json!({"page_size": 50}));
+    let truth = truth(&base, "fulfillments", "");
+    // SIGTERM once the walk has saved its progress.
+    let c = dir.write("config.json", &cfg);
+    let k = dir.write("catalog.json", &catalog(&["fulfillments"], true));
+    let mut child = Command::new(BIN)
+        .args(["read", "--config", &path(&c), "--catalog", &path(&k)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        let marked = line.contains("\"progress\"");
+        lines.push(std::mem::take(&mut line));
+        if marked {
+            break;
+        }
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    for l in reader.lines() {
+        lines.push(l.unwrap() + "\n");
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    let stopped = parse_output(None, lines.concat(), String::new());
+    assert!(assert_marks_cover_what_they_claim(&stopped, &truth) >= 1);
+    // Then kill -9 at random moments, resuming from the last STATE each time.
+    let seen = kill_and_resume(&dir, &cfg, &["fulfillments"], 4, 1500);
+    let want: BTreeSet<String> = truth.iter().map(|r| r.key.clone()).collect();
+    let missing: Vec<_> = want.difference(&seen["fulfillments"]).collect();
+    assert!(missing.is_empty(), "lost {} fulfillments", missing.len());
+}
+
+#[test]
+fn a_long_walk_of_orders_saves_its_progress_and_resumes_after_it() {
+    let sb = one_big_store(0);
+    let base = sb.base_url();
+    let dir = Dir::new("part-marks");
+    let cfg = fast_config(&base, json!({"page_size": 50}));
+    let cat = catalog(&["fulfillments"], true);
+    let out = read(&dir, &cfg, &cat, None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let truth = truth(&base, "fulfillments", "");
+    let marks = progress_states(&out);
+    let _biggest = truth.iter().fold(
+        std::collections::BTreeMap::<&str, usize>::new(),
+        |mut m, r| {
+            *m.entry(r.store_id.as_deref().unwrap()).or_default() += 1;
+            m
+        },
+    );
+    assert!(
+        marks.len() >= 2,
+        "a walk of hundreds of orders saves its progress as it goes ({} marks; fulfillments per store {_biggest:?})",
+        marks.len()
+    );
+    assert_marks_cover_what_they_claim(&out, &truth);
+    // A sync resumed from the first mark asks only for the orders after it.
+    let (_, first_mark) = &marks[0];
+    let entry = first_mark["stream"]["stream_state"]["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e.get("progress").is_some())
+        .unwrap()
+        .clone();
+    let store = entry["partition"]["store_id"].as_str().unwrap().to_string();
+    let after = entry["progress"]["after"].as_str().unwrap().to_string();
+    let before = requests_on(
+        &admin(&base, "GET", "/__sandbox/stats", None),
+        "/fulfillments",
+    );
+    let resumed = read(&dir, &cfg, &cat, Some(&json!([first_mark])));
+    assert_eq!(resumed.code, Some(0), "{}", resumed.stderr);
+    let asked = requests_on(
+        &admin(&base, "GET", "/__sandbox/stats", None),
+        "/fulfillments",
+    ) - before;
+    let orders = truth_keys(&base, "orders", "");
+    let mine: Vec<&String> = orders
+        .iter()
+        .filter(|k| k.starts_with(&format!("{store}/")))
+        .collect();
+    let remaining = mine
+        .iter()
+        .filter(|k| k.split_once('/').is_some_and(|(_, o)| o > after.as_str()))
+        .count();
+    let others: usize = orders.len() - mine.len();
+    assert!(
+        asked as usize <= remaining + others,
+        "the resumed walk asked {asked} fulfillments requests; {remaining} orders of store {store} remain after {after}, {others} in other stores"
+    );
+    assert!(
+        (asked as usize) < orders.len(),
+        "the store was not started again"
+    );
+    let mut union = out.keys("fulfillments");
+    union.extend(resumed.keys("fulfillments"));
+    assert_eq!(union, truth.iter().map(|r| r.key.clone()).collect());
+}
