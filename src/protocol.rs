@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, as Airbyte's `emitted_at` wants it (an integer).
@@ -55,6 +55,8 @@ pub enum LogLevel {
 pub struct Output {
     inner: Mutex<BufWriter<Box<dyn Write + Send>>>,
     broken: AtomicBool,
+    /// Called once when the reader is found gone (the run's stop).
+    on_broken: OnceLock<Box<dyn Fn() + Send + Sync>>,
     secrets: RwLock<Vec<String>>,
 }
 
@@ -63,9 +65,67 @@ impl Output {
         Output {
             inner: Mutex::new(BufWriter::with_capacity(256 * 1024, sink)),
             broken: AtomicBool::new(false),
+            on_broken: OnceLock::new(),
             secrets: RwLock::new(Vec::new()),
         }
     }
+
+    /// Call `f` (once) when the reader of the output is found gone: a write failed,
+    /// or [`Output::watch_stdout_reader`] saw the pipe close.
+    pub fn when_broken(&self, f: impl Fn() + Send + Sync + 'static) {
+        let _ = self.on_broken.set(Box::new(f));
+    }
+
+    fn mark_broken(&self) {
+        if !self.broken.swap(true, Ordering::Relaxed) {
+            if let Some(f) = self.on_broken.get() {
+                f();
+            }
+        }
+    }
+
+    /// Watch stdout for its reader going away, so that a closed pipe stops the run
+    /// at once rather than at the next flush (records are written in 256 KB
+    /// batches): a thread waits in poll(2) for POLLERR/POLLHUP on fd 1, which a
+    /// pipe or socket raises when the other end closes. On a file or terminal
+    /// nothing is ever raised and the thread just waits.
+    #[cfg(unix)]
+    pub fn watch_stdout_reader(self: &Arc<Self>) {
+        let out = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("stdout-watch".into())
+            .spawn(move || {
+                loop {
+                    let mut fd = libc::pollfd {
+                        fd: libc::STDOUT_FILENO,
+                        events: 0,
+                        revents: 0,
+                    };
+                    // SAFETY: one valid pollfd on our stack, count 1.
+                    let n = unsafe { libc::poll(&mut fd, 1, -1) };
+                    if n < 0 {
+                        if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                            continue;
+                        }
+                        return;
+                    }
+                    if fd.revents & libc::POLLNVAL != 0 {
+                        return;
+                    }
+                    if fd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                        if let Some(out) = out.upgrade() {
+                            out.mark_broken();
+                        }
+                        return;
+                    }
+                }
+            });
+        // Without the watcher a closed pipe is still found at the next write.
+        drop(spawned);
+    }
+
+    #[cfg(not(unix))]
+    pub fn watch_stdout_reader(self: &Arc<Self>) {}
 
     pub fn stdout() -> Self {
         Output::new(Box::new(io::stdout()))
@@ -112,16 +172,19 @@ impl Output {
         if res.is_ok() && flush {
             res = w.flush();
         }
+        drop(w);
         if res.is_err() {
-            self.broken.store(true, Ordering::Relaxed);
+            self.mark_broken();
         }
     }
 
     pub fn flush(&self) {
-        if let Ok(mut w) = self.inner.lock() {
-            if w.flush().is_err() {
-                self.broken.store(true, Ordering::Relaxed);
-            }
+        let failed = match self.inner.lock() {
+            Ok(mut w) => w.flush().is_err(),
+            Err(_) => false,
+        };
+        if failed {
+            self.mark_broken();
         }
     }
 
@@ -192,6 +255,26 @@ impl Output {
         }));
     }
 
+    /// A RUNNING stream status saying the stream waits on AfterShip's rate limit
+    /// until `quota_reset` (ms since the epoch).
+    pub fn stream_rate_limited(&self, stream: &str, quota_reset: i64) {
+        self.message(&serde_json::json!({
+            "type": "TRACE",
+            "trace": {
+                "type": "STREAM_STATUS",
+                "emitted_at": now_ms(),
+                "stream_status": {
+                    "stream_descriptor": {"name": stream},
+                    "status": StreamStatus::Running,
+                    "reasons": [{
+                        "type": "RATE_LIMITED",
+                        "rate_limited": {"quota_reset": quota_reset}
+                    }],
+                }
+            }
+        }));
+    }
+
     /// A TRACE ESTIMATE of the rows one stream will emit (Airbyte's progress bar).
     pub fn estimate(&self, stream: &str, rows: u64) {
         self.message(&serde_json::json!({
@@ -212,6 +295,18 @@ impl Output {
         internal_message: Option<&str>,
         stream: Option<&str>,
     ) {
+        self.trace_error_with_stack(failure_type, message, internal_message, stream, None);
+    }
+
+    /// A TRACE ERROR with the `stack_trace` of a bug, when there is one.
+    pub fn trace_error_with_stack(
+        &self,
+        failure_type: FailureType,
+        message: &str,
+        internal_message: Option<&str>,
+        stream: Option<&str>,
+        stack_trace: Option<&str>,
+    ) {
         let mut error = serde_json::json!({
             "message": message,
             "failure_type": failure_type,
@@ -221,6 +316,9 @@ impl Output {
         }
         if let Some(s) = stream {
             error["stream_descriptor"] = serde_json::json!({"name": s});
+        }
+        if let Some(trace) = stack_trace {
+            error["stack_trace"] = Value::String(trace.to_string());
         }
         self.message(&serde_json::json!({
             "type": "TRACE",

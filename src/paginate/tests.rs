@@ -104,6 +104,7 @@ async fn walk_with(
         query: Vec::new(),
         headers: Vec::new(),
         rate: def.rate,
+        stream: Some(def.name),
     };
     let mut pager = Pager::new(&client, sizes, def, req, None);
     let mut ids = Vec::new();

@@ -21,9 +21,10 @@ impl Run<'_> {
     }
 
     fn internal(&self, what: String) -> ApiError {
-        ApiError::Broken {
-            product: self.def.product,
-            message: format!("internal: stream {} {what}", self.def.name),
+        ApiError::Bug {
+            stream: self.def.name,
+            message: format!("stream {} {what}", self.def.name),
+            stack_trace: None,
         }
     }
 

@@ -47,6 +47,7 @@ impl Partition {
             query: Vec::new(),
             headers: Vec::new(),
             rate: def.rate,
+            stream: Some(def.name),
         };
         for (link, value) in &self.parents {
             match link.inject {
