@@ -398,6 +398,36 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limited_status_and_a_bug_s_stack_trace() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        out.stream_rate_limited("orders", 1_800_000_000_123);
+        out.trace_error_with_stack(
+            FailureType::SystemError,
+            "a bug",
+            None,
+            Some("orders"),
+            Some("at src/x.rs:1"),
+        );
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0]["trace"]["stream_status"],
+            serde_json::json!({
+                "stream_descriptor": {"name": "orders"},
+                "status": "RUNNING",
+                "reasons": [{"type": "RATE_LIMITED", "rate_limited": {"quota_reset": 1_800_000_000_123_i64}}]
+            })
+        );
+        assert_eq!(lines[1]["trace"]["error"]["stack_trace"], "at src/x.rs:1");
+        assert_eq!(lines[1]["trace"]["error"]["failure_type"], "system_error");
+    }
+
+    #[test]
     fn record_count_is_written_as_a_float() {
         let v = serde_json::json!({"recordCount": 3_f64});
         assert_eq!(v.to_string(), r#"{"recordCount":3.0}"#);

@@ -205,6 +205,31 @@ mod tests {
     }
 
     #[test]
+    fn an_announced_limit_lowers_the_pace_and_never_raises_it_as_the_spec_says() {
+        let limits = Limits::default();
+        let stop = Stop::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(limits.pace("returns", 10, &stop, &mut |_| {}));
+        let announce = |n: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-limit", HeaderValue::from_static(n));
+            h
+        };
+        assert_eq!(limits.adapt("returns", &announce("600")), None);
+        assert_eq!(limits.adapt("returns", &announce("4")), Some(4));
+        assert_eq!(limits.adapt("returns", &announce("10")), None);
+        let spec = crate::config::spec();
+        let text =
+            spec["connectionSpecification"]["properties"]["max_requests_per_second"]["description"]
+                .as_str()
+                .unwrap();
+        assert!(text.contains("lowered (never raised)"), "{text}");
+    }
+
+    #[test]
     fn backoff_grows_and_is_capped() {
         assert!(backoff(1) <= Duration::from_millis(500));
         assert!(backoff(4) >= Duration::from_secs(2));
