@@ -368,13 +368,14 @@ fn a_long_rate_limit_wait_is_announced_and_its_end_too() {
 
 #[test]
 fn a_closed_stdout_stops_every_request() {
-    // An endless list of 64 KB records, one per page, each answer 50 ms late.
+    // An endless list of 16 KB records, one per page, each answer 50 ms late:
+    // the 256 KB batch of records reaches the reader after about 16 pages.
     let api = stand_in(|n, _, w| {
         std::thread::sleep(Duration::from_millis(50));
         let body = format!(
             r#"{{"meta":{{"code":200}},"data":{{"pagination":{{"next_cursor":"c{next}","has_next_page":true}},"trackings":[{{"id":"t{n}","updated_at":"2026-12-01T00:00:00Z","note":"{pad}"}}]}}}}"#,
             next = n + 1,
-            pad = "x".repeat(64 * 1024)
+            pad = "x".repeat(16 * 1024)
         );
         answer_json(w, &body)
     });
