@@ -138,6 +138,9 @@ impl Runner {
             self.on_signal_stop();
             sync::read(cfg, selected, self.out.clone(), self.stop.clone()).await
         });
+        // Whatever is still running (a DNS lookup on a blocking thread, a
+        // cancelled request's connection) must not hold the exit up.
+        rt.shutdown_background();
         if self.out.is_broken() {
             // Nobody reads what we would say; the run did not finish.
             return 1;

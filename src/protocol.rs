@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -57,6 +58,9 @@ pub struct Output {
     broken: AtomicBool,
     /// Called once when the reader is found gone (the run's stop).
     on_broken: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Streams whose terminal status (COMPLETE, INCOMPLETE) is written: no
+    /// status may follow it (a cancelled rate-limit wait ends after its stream).
+    ended: Mutex<HashSet<String>>,
     secrets: RwLock<Vec<String>>,
 }
 
@@ -66,6 +70,7 @@ impl Output {
             inner: Mutex::new(BufWriter::with_capacity(256 * 1024, sink)),
             broken: AtomicBool::new(false),
             on_broken: OnceLock::new(),
+            ended: Mutex::new(HashSet::new()),
             secrets: RwLock::new(Vec::new()),
         }
     }
@@ -242,6 +247,9 @@ impl Output {
     }
 
     pub fn stream_status(&self, stream: &str, status: StreamStatus) {
+        if !self.status_may_follow(stream, status) {
+            return;
+        }
         self.message(&serde_json::json!({
             "type": "TRACE",
             "trace": {
@@ -258,6 +266,9 @@ impl Output {
     /// A RUNNING stream status saying the stream waits on AfterShip's rate limit
     /// until `quota_reset` (ms since the epoch).
     pub fn stream_rate_limited(&self, stream: &str, quota_reset: i64) {
+        if !self.status_may_follow(stream, StreamStatus::Running) {
+            return;
+        }
         self.message(&serde_json::json!({
             "type": "TRACE",
             "trace": {
@@ -273,6 +284,20 @@ impl Output {
                 }
             }
         }));
+    }
+
+    /// False for any status after the stream's terminal one; records a terminal one.
+    fn status_may_follow(&self, stream: &str, status: StreamStatus) -> bool {
+        let Ok(mut ended) = self.ended.lock() else {
+            return true;
+        };
+        if ended.contains(stream) {
+            return false;
+        }
+        if matches!(status, StreamStatus::Complete | StreamStatus::Incomplete) {
+            ended.insert(stream.to_string());
+        }
+        true
     }
 
     /// A TRACE ESTIMATE of the rows one stream will emit (Airbyte's progress bar).
@@ -425,6 +450,37 @@ mod tests {
         );
         assert_eq!(lines[1]["trace"]["error"]["stack_trace"], "at src/x.rs:1");
         assert_eq!(lines[1]["trace"]["error"]["failure_type"], "system_error");
+    }
+
+    #[test]
+    fn no_status_follows_a_stream_s_terminal_one() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        out.stream_status("orders", StreamStatus::Started);
+        out.stream_status("orders", StreamStatus::Complete);
+        out.stream_rate_limited("orders", 1_800_000_000_000);
+        out.stream_status("orders", StreamStatus::Running);
+        out.stream_status("stores", StreamStatus::Running);
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let statuses: Vec<(String, String)> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| {
+                let s = &v["trace"]["stream_status"];
+                (
+                    s["stream_descriptor"]["name"].as_str().unwrap().to_string(),
+                    s["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("orders", "STARTED"),
+            ("orders", "COMPLETE"),
+            ("stores", "RUNNING"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(statuses, expected);
     }
 
     #[test]
