@@ -407,3 +407,35 @@ fn a_closed_stdout_stops_every_request() {
     // walk has at most the current page and two read ahead in flight.
     assert!(after <= 3, "{after} requests after stdout closed");
 }
+
+#[test]
+fn overwrite_of_rows_aftership_expires_is_warned_once_per_stream() {
+    let api = stand_in(|_, target, w| {
+        if target.starts_with(TRACKINGS) {
+            answer_json(w, &last_page())
+        } else {
+            answer_json(
+                w,
+                r#"{"meta":{"code":200},"data":{"roles":[],"pagination":{"total":0,"has_next_page":false}}}"#,
+            )
+        }
+    });
+    let dir = Dir::new("overwrite");
+    let mut cat = catalog(&["trackings", "roles"], false);
+    for s in cat["streams"].as_array_mut().unwrap() {
+        s["destination_sync_mode"] = json!("overwrite");
+    }
+    let out = read(&dir, &fast_config(&api.base, json!({})), &cat, None);
+    let warned: Vec<&str> = out
+        .logs("WARN")
+        .into_iter()
+        .filter(|l| l.contains("overwrite"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", out.stdout);
+    assert!(
+        warned[0].starts_with("stream trackings:")
+            && warned[0].contains("120 days")
+            && warned[0].contains("append or append_dedup"),
+        "{warned:?}"
+    );
+}
