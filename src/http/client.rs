@@ -153,7 +153,7 @@ impl Client {
         let last = match self.waiting.lock() {
             Ok(mut w) => match w.get_mut(stream) {
                 Some(n) => {
-                    *n -= 1;
+                    *n = n.saturating_sub(1);
                     *n == 0
                 }
                 None => false,
