@@ -83,11 +83,16 @@ def test_check_bad_key(connector, sandbox):
 
 
 def test_check_unreachable(connector):
+    """An outage is not a bad config: a TRACE ERROR transient_error and exit 1, no
+    CONNECTION_STATUS FAILED (which the UI shows as "the configuration is wrong")."""
     # Port 9 (discard) on loopback: nothing listens there.
     cfg = {"api_key": API_KEY, "start_date": "2020-01-01T00:00:00Z", "api_base_url": "http://127.0.0.1:9"}
     run = connector.check(cfg)
-    st = _status(run)
-    assert st["status"] == "FAILED" and st.get("message"), st
+    assert run.returncode == 1, run.describe()
+    assert not run.of_type("CONNECTION_STATUS"), run.describe()
+    errors = run.trace_errors()
+    assert len(errors) == 1 and errors[0]["failure_type"] == "transient_error", run.describe()
+    assert errors[0]["message"], run.describe()
     assert run.seconds < 120, f"check against a closed port took {run.seconds:.0f}s"
 
 
@@ -237,6 +242,38 @@ def test_read_state_formats(connector, sandbox, discovered):
     assert len(s2.records.get("roles", [])) == len(s1.records.get("roles", [])) > 0
     assert len(s2.records.get("item_tags", [])) < max(2, len(s1.records.get("item_tags", []))), (
         "the echoed state was ignored: item_tags was re-read in full")
+
+
+def test_read_rate_limited_status(connector, start_sandbox, discovered):
+    """A 429 storm makes the connector wait over a second: the stream says so with
+    STREAM_STATUS RUNNING and reasons RATE_LIMITED (quota_reset in ms), then a plain
+    RUNNING when the wait ends; every message valid against the protocol models."""
+    sbx = start_sandbox(extra=["--fault", "429:0.3"])
+    streams = ["trackings", "roles"]
+    cat = configured_catalog(discovered, streams=streams, incremental=False)
+    run = connector.read(sbx.config(page_size=20, max_retries=20), cat)
+    assert run.returncode == 0, run.describe()
+    protocol.check_read_sequence(run.messages, streams)
+    limited = 0
+    for name in streams:
+        statuses = [m["trace"]["stream_status"] for m in run.of_type("TRACE")
+                    if m["trace"]["type"] == "STREAM_STATUS"
+                    and m["trace"]["stream_status"]["stream_descriptor"]["name"] == name]
+        waiting = False
+        for st in statuses:
+            reasons = st.get("reasons") or []
+            if reasons:
+                assert st["status"] == "RUNNING", st
+                assert [r["type"] for r in reasons] == ["RATE_LIMITED"], st
+                reset = reasons[0]["rate_limited"]["quota_reset"]
+                assert isinstance(reset, int) and protocol.MIN_MS <= reset <= protocol.MAX_MS, st
+                assert not waiting, f"{name}: RATE_LIMITED twice without its end: {statuses}"
+                waiting, limited = True, limited + 1
+            elif st["status"] == "RUNNING" and waiting:
+                waiting = False
+            else:
+                assert not waiting, f"{name}: {st['status']} before the wait ended: {statuses}"
+    assert limited, f"no RATE_LIMITED status under a 429 storm\n{run.describe()}"
 
 
 def test_read_bad_key_fails(connector, sandbox, discovered):

@@ -94,6 +94,8 @@ class Progress:
 
     def __init__(self):
         self.counts, self.estimates, self.done = {}, {}, set()
+        # Streams waiting on AfterShip's rate limit: name -> quota reset (epoch s).
+        self.limited = {}
         self.started, self.last = time.time(), time.time()
         self.lock, self.finished = threading.Lock(), threading.Event()
         # A progress line every HEARTBEAT_S even while no message arrives (a long
@@ -121,7 +123,16 @@ class Progress:
         elif t == "TRACE" and m["trace"].get("type") == "STREAM_STATUS":
             st = m["trace"]["stream_status"]
             name = st["stream_descriptor"]["name"]
+            reasons = [r for r in st.get("reasons") or [] if r.get("type") == "RATE_LIMITED"]
+            if reasons:
+                reset = reasons[0].get("rate_limited", {}).get("quota_reset")
+                self.limited[name] = reset / 1000 if reset else None
+                wait = f" for {max(0.0, self.limited[name] - time.time()):.1f} s" if reset else ""
+                print(f"  {name:22} rate limited: waiting{wait}", flush=True)
+            elif st["status"] == "RUNNING" and name in self.limited:
+                del self.limited[name]
             if st["status"] in ("COMPLETE", "INCOMPLETE"):
+                self.limited.pop(name, None)
                 self.done.add(name)
                 print(f"  {name:22} {st['status'].lower():10} {self.of(name)}", flush=True)
 
@@ -138,8 +149,9 @@ class Progress:
             est = self.estimates.get(s)
             parts.append(f"{s} {self.counts.get(s, 0):,}" + (f"/{est:,}" if est is not None else ""))
         total = sum(self.counts.values())
+        limited = f"; rate limited: {', '.join(sorted(self.limited))}" if self.limited else ""
         print(f"  ... {time.time() - self.started:.0f} s, {total:,} records so far"
-              + (f"; reading {', '.join(parts)}" if parts else ""), flush=True)
+              + (f"; reading {', '.join(parts)}" if parts else "") + limited, flush=True)
 
 
 def sync(binary, cfg, catalog_path, state_out, label, state_in=None):

@@ -16,6 +16,26 @@ pub struct Selected {
     /// An incremental request for a full-refresh-only stream (PyAirbyte asks for
     /// every stream as incremental): read in full, say so once.
     pub downgraded: bool,
+    /// The destination replaces the stream's rows on every sync
+    /// (`destination_sync_mode: overwrite`).
+    pub overwrite: bool,
+}
+
+/// One WARN per selected stream whose rows AfterShip expires and whose
+/// destination is overwritten: each sync deletes downstream what AfterShip no
+/// longer serves.
+pub fn overwrite_warnings(selected: &[Selected]) -> Vec<String> {
+    selected
+        .iter()
+        .filter(|s| s.overwrite)
+        .filter_map(|s| {
+            let days = s.def.retention_days?;
+            Some(format!(
+                "stream {name}: destination_sync_mode is overwrite, but AfterShip serves {name} only for {days} days: every sync replaces the destination's rows with what AfterShip still serves, so rows older than {days} days are deleted downstream. Use append or append_dedup to keep them.",
+                name = s.def.name
+            ))
+        })
+        .collect()
 }
 
 pub fn load(path: &std::path::Path) -> Result<Vec<Selected>, String> {
@@ -59,6 +79,8 @@ pub fn parse(v: &Value) -> Result<Vec<Selected>, String> {
             return Err(format!("stream `{name}` is listed twice"));
         }
         let downgraded = mode == SyncMode::Incremental && !def.incremental();
+        let overwrite =
+            entry.get("destination_sync_mode").and_then(Value::as_str) == Some("overwrite");
         out.push(Selected {
             def,
             mode: if downgraded {
@@ -67,6 +89,7 @@ pub fn parse(v: &Value) -> Result<Vec<Selected>, String> {
                 mode
             },
             downgraded,
+            overwrite,
         });
     }
     Ok(out)
@@ -90,6 +113,28 @@ mod tests {
         assert_eq!(c[0].mode, SyncMode::Incremental);
         assert_eq!(c[1].mode, SyncMode::FullRefresh);
         assert!(c[1].downgraded);
+    }
+
+    #[test]
+    fn overwrite_of_a_stream_aftership_expires_is_warned_once() {
+        let mut streams = Vec::new();
+        for (name, dest) in [
+            ("trackings", "overwrite"),
+            ("item_returns", "overwrite"),
+            ("roles", "overwrite"),
+            ("orders", "append"),
+        ] {
+            let mut e = entry(name, "full_refresh");
+            e["destination_sync_mode"] = json!(dest);
+            streams.push(e);
+        }
+        let c = parse(&json!({ "streams": streams })).unwrap();
+        let warnings = overwrite_warnings(&c);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("stream trackings:"), "{warnings:?}");
+        assert!(warnings[0].contains("120 days"), "{warnings:?}");
+        assert!(warnings[1].contains("item_returns only for 365 days"));
+        assert!(warnings[1].contains("append or append_dedup"));
     }
 
     #[test]

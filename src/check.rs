@@ -1,5 +1,9 @@
 //! `check`: one cheap request per AfterShip API product, concurrently: one record
 //! of the list the table marks as the product's probe.
+//!
+//! A wrong key or a refused request is a FAILED connection status (the user has
+//! something to fix); an outage (no connection, timeouts, 5xx after the retries)
+//! is a `transient_error`, so that Airbyte does not show it as a bad config.
 
 use crate::config::Config;
 use crate::http::{ApiError, Client, Request, Stop};
@@ -15,13 +19,21 @@ pub enum Probe {
     Failed(ApiError),
 }
 
-/// Returns (succeeded, message) for the CONNECTION_STATUS.
-pub async fn check(config: &Config, stop: Stop, out: Arc<Output>) -> (bool, String) {
+/// What `check` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// A CONNECTION_STATUS: (succeeded, message).
+    Status(bool, String),
+    /// AfterShip could not be reached: a TRACE ERROR `transient_error`, exit 1.
+    Unreachable(String),
+}
+
+pub async fn check(config: &Config, stop: Stop, out: Arc<Output>) -> Checked {
     let mut config = config.clone();
     config.max_retries = config.max_retries.min(2);
     let client = match Client::new(&config, stop, out) {
         Ok(c) => c,
-        Err(e) => return (false, e),
+        Err(e) => return Checked::Status(false, e),
     };
     let rows = Product::ALL.into_iter().filter_map(probe_of);
     let results = futures_util::future::join_all(rows.map(|row| probe(&client, row))).await;
@@ -37,6 +49,7 @@ async fn probe(client: &Client, row: &'static StreamDef) -> (Product, Probe) {
         query: row.probe_query(),
         headers: Vec::new(),
         rate: row.rate,
+        stream: None,
     };
     let result = client
         .get(&req, |body| {
@@ -62,12 +75,12 @@ fn streams_of(product: Product) -> String {
         .join(", ")
 }
 
-pub fn summarize(results: &[(Product, Probe)]) -> (bool, String) {
+pub fn summarize(results: &[(Product, Probe)]) -> Checked {
     if let Some((_, Probe::Failed(e))) = results
         .iter()
         .find(|(_, p)| matches!(p, Probe::Failed(ApiError::Unauthorized { .. })))
     {
-        return (
+        return Checked::Status(
             false,
             format!(
                 "{e}. The key was not echoed; create a key under AfterShip Admin → Settings → API keys."
@@ -81,10 +94,22 @@ pub fn summarize(results: &[(Product, Probe)]) -> (bool, String) {
             _ => None,
         })
         .collect();
+    let outage = results.iter().any(|(_, r)| {
+        matches!(
+            r,
+            Probe::Failed(ApiError::Exhausted { .. } | ApiError::Interrupted)
+        )
+    });
+    if outage {
+        return Checked::Unreachable(format!(
+            "Could not reach AfterShip (a network failure, a timeout or a server error; try again later): {}",
+            failed.join("; ")
+        ));
+    }
     if !failed.is_empty() {
-        return (
+        return Checked::Status(
             false,
-            format!("Could not reach AfterShip: {}", failed.join("; ")),
+            format!("AfterShip refused the check: {}", failed.join("; ")),
         );
     }
     let ok: Vec<_> = results
@@ -98,7 +123,7 @@ pub fn summarize(results: &[(Product, Probe)]) -> (bool, String) {
         .map(|(p, _)| format!("{} (streams skipped: {})", p.name(), streams_of(*p)))
         .collect();
     if ok.is_empty() {
-        return (
+        return Checked::Status(
             false,
             format!(
                 "The API key has no permission for any AfterShip API: {}",
@@ -110,5 +135,50 @@ pub fn summarize(results: &[(Product, Probe)]) -> (bool, String) {
     if !denied.is_empty() {
         msg.push_str(&format!(" No permission (403) for: {}.", denied.join("; ")));
     }
-    (true, msg)
+    Checked::Status(true, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exhausted() -> Probe {
+        Probe::Failed(ApiError::Exhausted {
+            product: Product::Returns,
+            path: "/returns/2025-07/returns",
+            attempts: 3,
+            last: "HTTP 503".into(),
+        })
+    }
+
+    #[test]
+    fn an_outage_is_unreachable_and_a_bad_key_a_failed_status() {
+        let got = summarize(&[
+            (Product::Tracking, Probe::Ok),
+            (Product::Returns, exhausted()),
+        ]);
+        assert!(
+            matches!(&got, Checked::Unreachable(m) if m.contains("Returns") && m.contains("HTTP 503")),
+            "{got:?}"
+        );
+        let bad_key = Probe::Failed(ApiError::Unauthorized {
+            product: Product::Tracking,
+            message: "Invalid API key.".into(),
+        });
+        let got = summarize(&[
+            (Product::Tracking, bad_key),
+            (Product::Returns, exhausted()),
+        ]);
+        assert!(matches!(got, Checked::Status(false, _)), "{got:?}");
+        let refused = Probe::Failed(ApiError::Refused {
+            product: Product::Shipping,
+            status: 400,
+            code: Some(4104),
+            message: "bad".into(),
+        });
+        let got = summarize(&[(Product::Tracking, Probe::Ok), (Product::Shipping, refused)]);
+        assert!(matches!(got, Checked::Status(false, _)), "{got:?}");
+        let got = summarize(&[(Product::Tracking, Probe::Ok)]);
+        assert!(matches!(got, Checked::Status(true, _)), "{got:?}");
+    }
 }

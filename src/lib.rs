@@ -11,6 +11,7 @@ pub mod input;
 pub mod json;
 pub mod logging;
 pub mod paginate;
+pub mod panics;
 pub mod protocol;
 pub mod state;
 pub mod streams;
@@ -24,7 +25,9 @@ use std::sync::Arc;
 
 /// Run one command, writing to stdout; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    Runner::new(Arc::new(Output::stdout())).run(cli)
+    let out = Arc::new(Output::stdout());
+    out.watch_stdout_reader();
+    Runner::new(out).run(cli)
 }
 
 /// One run of the connector: the writer every message goes through, and the flag
@@ -45,6 +48,7 @@ impl Runner {
     /// Run one command; returns the process exit code.
     pub fn run(&self, cli: Cli) -> i32 {
         logging::init(cli.debug, self.out.clone());
+        panics::install();
         let out = &self.out;
         let code = match cli.command {
             Command::Spec => {
@@ -59,10 +63,17 @@ impl Runner {
                 }
                 Ok(cfg) => match runtime() {
                     Ok(rt) => {
-                        let (ok, msg) =
-                            rt.block_on(check::check(&cfg, self.stop.clone(), self.out.clone()));
-                        out.connection_status(ok, &msg);
-                        0
+                        match rt.block_on(check::check(&cfg, self.stop.clone(), self.out.clone())) {
+                            check::Checked::Status(ok, msg) => {
+                                out.connection_status(ok, &msg);
+                                0
+                            }
+                            // An outage is not a config to fix: say so, and fail.
+                            check::Checked::Unreachable(msg) => {
+                                out.trace_error(FailureType::TransientError, &msg, None, None);
+                                1
+                            }
+                        }
                     }
                     Err(e) => self.system_error(&e),
                 },
@@ -105,6 +116,9 @@ impl Runner {
             Ok(s) => s,
             Err(e) => return self.config_error(&e),
         };
+        for warning in catalog::overwrite_warnings(&selected) {
+            self.out.log(LogLevel::Warn, &warning);
+        }
         let selected = match state {
             Some(path) => state::InputState::load_cursors(path, selected),
             None => state::InputState::default().cursors(selected),
@@ -117,10 +131,20 @@ impl Runner {
             Ok(rt) => rt,
             Err(e) => return self.system_error(&e),
         };
+        // A reader that has gone stops every stream at once: no new request.
+        let stop = self.stop.clone();
+        self.out.when_broken(move || stop.set());
         let code = rt.block_on(async {
             self.on_signal_stop();
             sync::read(cfg, selected, self.out.clone(), self.stop.clone()).await
         });
+        // Whatever is still running (a DNS lookup on a blocking thread, a
+        // cancelled request's connection) must not hold the exit up.
+        rt.shutdown_background();
+        if self.out.is_broken() {
+            // Nobody reads what we would say; the run did not finish.
+            return 1;
+        }
         if self.stop.is_set() {
             self.die_by_sigterm();
         }

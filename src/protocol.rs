@@ -6,9 +6,10 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, as Airbyte's `emitted_at` wants it (an integer).
@@ -55,6 +56,11 @@ pub enum LogLevel {
 pub struct Output {
     inner: Mutex<BufWriter<Box<dyn Write + Send>>>,
     broken: AtomicBool,
+    /// Called once when the reader is found gone (the run's stop).
+    on_broken: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Streams whose terminal status (COMPLETE, INCOMPLETE) is written: no
+    /// status may follow it (a cancelled rate-limit wait ends after its stream).
+    ended: Mutex<HashSet<String>>,
     secrets: RwLock<Vec<String>>,
 }
 
@@ -63,9 +69,68 @@ impl Output {
         Output {
             inner: Mutex::new(BufWriter::with_capacity(256 * 1024, sink)),
             broken: AtomicBool::new(false),
+            on_broken: OnceLock::new(),
+            ended: Mutex::new(HashSet::new()),
             secrets: RwLock::new(Vec::new()),
         }
     }
+
+    /// Call `f` (once) when the reader of the output is found gone: a write failed,
+    /// or [`Output::watch_stdout_reader`] saw the pipe close.
+    pub fn when_broken(&self, f: impl Fn() + Send + Sync + 'static) {
+        let _ = self.on_broken.set(Box::new(f));
+    }
+
+    fn mark_broken(&self) {
+        if !self.broken.swap(true, Ordering::Relaxed) {
+            if let Some(f) = self.on_broken.get() {
+                f();
+            }
+        }
+    }
+
+    /// Watch stdout for its reader going away, so that a closed pipe stops the run
+    /// at once rather than at the next flush (records are written in 256 KB
+    /// batches): a thread waits in poll(2) for POLLERR/POLLHUP on fd 1, which a
+    /// pipe or socket raises when the other end closes. On a file or terminal
+    /// nothing is ever raised and the thread just waits.
+    #[cfg(unix)]
+    pub fn watch_stdout_reader(self: &Arc<Self>) {
+        let out = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("stdout-watch".into())
+            .spawn(move || {
+                loop {
+                    let mut fd = libc::pollfd {
+                        fd: libc::STDOUT_FILENO,
+                        events: 0,
+                        revents: 0,
+                    };
+                    // SAFETY: one valid pollfd on our stack, count 1.
+                    let n = unsafe { libc::poll(&mut fd, 1, -1) };
+                    if n < 0 {
+                        if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                            continue;
+                        }
+                        return;
+                    }
+                    if fd.revents & libc::POLLNVAL != 0 {
+                        return;
+                    }
+                    if fd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                        if let Some(out) = out.upgrade() {
+                            out.mark_broken();
+                        }
+                        return;
+                    }
+                }
+            });
+        // Without the watcher a closed pipe is still found at the next write.
+        drop(spawned);
+    }
+
+    #[cfg(not(unix))]
+    pub fn watch_stdout_reader(self: &Arc<Self>) {}
 
     pub fn stdout() -> Self {
         Output::new(Box::new(io::stdout()))
@@ -112,16 +177,19 @@ impl Output {
         if res.is_ok() && flush {
             res = w.flush();
         }
+        drop(w);
         if res.is_err() {
-            self.broken.store(true, Ordering::Relaxed);
+            self.mark_broken();
         }
     }
 
     pub fn flush(&self) {
-        if let Ok(mut w) = self.inner.lock() {
-            if w.flush().is_err() {
-                self.broken.store(true, Ordering::Relaxed);
-            }
+        let failed = match self.inner.lock() {
+            Ok(mut w) => w.flush().is_err(),
+            Err(_) => false,
+        };
+        if failed {
+            self.mark_broken();
         }
     }
 
@@ -179,6 +247,9 @@ impl Output {
     }
 
     pub fn stream_status(&self, stream: &str, status: StreamStatus) {
+        if !self.status_may_follow(stream, status) {
+            return;
+        }
         self.message(&serde_json::json!({
             "type": "TRACE",
             "trace": {
@@ -190,6 +261,43 @@ impl Output {
                 }
             }
         }));
+    }
+
+    /// A RUNNING stream status saying the stream waits on AfterShip's rate limit
+    /// until `quota_reset` (ms since the epoch).
+    pub fn stream_rate_limited(&self, stream: &str, quota_reset: i64) {
+        if !self.status_may_follow(stream, StreamStatus::Running) {
+            return;
+        }
+        self.message(&serde_json::json!({
+            "type": "TRACE",
+            "trace": {
+                "type": "STREAM_STATUS",
+                "emitted_at": now_ms(),
+                "stream_status": {
+                    "stream_descriptor": {"name": stream},
+                    "status": StreamStatus::Running,
+                    "reasons": [{
+                        "type": "RATE_LIMITED",
+                        "rate_limited": {"quota_reset": quota_reset}
+                    }],
+                }
+            }
+        }));
+    }
+
+    /// False for any status after the stream's terminal one; records a terminal one.
+    fn status_may_follow(&self, stream: &str, status: StreamStatus) -> bool {
+        let Ok(mut ended) = self.ended.lock() else {
+            return true;
+        };
+        if ended.contains(stream) {
+            return false;
+        }
+        if matches!(status, StreamStatus::Complete | StreamStatus::Incomplete) {
+            ended.insert(stream.to_string());
+        }
+        true
     }
 
     /// A TRACE ESTIMATE of the rows one stream will emit (Airbyte's progress bar).
@@ -212,6 +320,18 @@ impl Output {
         internal_message: Option<&str>,
         stream: Option<&str>,
     ) {
+        self.trace_error_with_stack(failure_type, message, internal_message, stream, None);
+    }
+
+    /// A TRACE ERROR with the `stack_trace` of a bug, when there is one.
+    pub fn trace_error_with_stack(
+        &self,
+        failure_type: FailureType,
+        message: &str,
+        internal_message: Option<&str>,
+        stream: Option<&str>,
+        stack_trace: Option<&str>,
+    ) {
         let mut error = serde_json::json!({
             "message": message,
             "failure_type": failure_type,
@@ -221,6 +341,9 @@ impl Output {
         }
         if let Some(s) = stream {
             error["stream_descriptor"] = serde_json::json!({"name": s});
+        }
+        if let Some(trace) = stack_trace {
+            error["stack_trace"] = Value::String(trace.to_string());
         }
         self.message(&serde_json::json!({
             "type": "TRACE",
@@ -297,6 +420,67 @@ mod tests {
             v["trace"]["estimate"],
             serde_json::json!({"name": "trackings", "type": "STREAM", "row_estimate": 1234})
         );
+    }
+
+    #[test]
+    fn a_rate_limited_status_and_a_bug_s_stack_trace() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        out.stream_rate_limited("orders", 1_800_000_000_123);
+        out.trace_error_with_stack(
+            FailureType::SystemError,
+            "a bug",
+            None,
+            Some("orders"),
+            Some("at src/x.rs:1"),
+        );
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0]["trace"]["stream_status"],
+            serde_json::json!({
+                "stream_descriptor": {"name": "orders"},
+                "status": "RUNNING",
+                "reasons": [{"type": "RATE_LIMITED", "rate_limited": {"quota_reset": 1_800_000_000_123_i64}}]
+            })
+        );
+        assert_eq!(lines[1]["trace"]["error"]["stack_trace"], "at src/x.rs:1");
+        assert_eq!(lines[1]["trace"]["error"]["failure_type"], "system_error");
+    }
+
+    #[test]
+    fn no_status_follows_a_stream_s_terminal_one() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        out.stream_status("orders", StreamStatus::Started);
+        out.stream_status("orders", StreamStatus::Complete);
+        out.stream_rate_limited("orders", 1_800_000_000_000);
+        out.stream_status("orders", StreamStatus::Running);
+        out.stream_status("stores", StreamStatus::Running);
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let statuses: Vec<(String, String)> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| {
+                let s = &v["trace"]["stream_status"];
+                (
+                    s["stream_descriptor"]["name"].as_str().unwrap().to_string(),
+                    s["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("orders", "STARTED"),
+            ("orders", "COMPLETE"),
+            ("stores", "RUNNING"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(statuses, expected);
     }
 
     #[test]

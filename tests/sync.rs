@@ -264,15 +264,26 @@ fn check_reports_an_unreachable_host_clearly() {
         &config("http://127.0.0.1:9", json!({"max_retries": 0})),
     );
     let chk = run(&["check", "--config", &path(&c)]);
-    assert_eq!(chk.code, Some(0));
-    let status = &chk.messages.last().unwrap()["connectionStatus"];
-    assert_eq!(status["status"], "FAILED");
+    // An outage is not a config to fix: a transient_error and exit 1, no
+    // CONNECTION_STATUS FAILED.
+    assert_eq!(chk.code, Some(1), "{}", chk.stdout);
     assert!(
-        status["message"]
+        !chk.messages
+            .iter()
+            .any(|m| m["type"] == "CONNECTION_STATUS"),
+        "{}",
+        chk.stdout
+    );
+    let errors = chk.errors();
+    assert_eq!(errors.len(), 1, "{}", chk.stdout);
+    assert_eq!(errors[0]["failure_type"], "transient_error");
+    assert!(
+        errors[0]["message"]
             .as_str()
             .unwrap()
-            .contains("Could not reach"),
-        "{status}"
+            .contains("Could not reach AfterShip"),
+        "{}",
+        errors[0]
     );
 }
 

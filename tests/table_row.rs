@@ -64,6 +64,7 @@ async fn read(base: &str, rows: &[&'static StreamDef]) -> Vec<Value> {
                 def,
                 mode: SyncMode::Incremental,
                 downgraded: false,
+                overwrite: false,
             };
             (sel, Cursor::from_state(def, None).unwrap())
         })

@@ -38,6 +38,12 @@ pub mod defaults {
     pub fn include_carrier_credentials() -> bool {
         false
     }
+    /// The largest AfterShip page is 200 trackings; a tracking with a long
+    /// checkpoint history is tens of KB, so a page is at most a few MB. 64 MiB
+    /// leaves a margin of more than ten times that and still fits a pod's memory.
+    pub fn max_response_mb() -> u32 {
+        64
+    }
 }
 
 /// A config file. Fields the spec does not know are ignored (the spec allows
@@ -83,6 +89,8 @@ pub struct ConfigFile {
     pub fulfillments_lookback_days: u32,
     #[serde(default = "defaults::include_carrier_credentials")]
     pub include_carrier_credentials: bool,
+    #[serde(default = "defaults::max_response_mb", deserialize_with = "whole")]
+    pub max_response_mb: u32,
 }
 
 /// One entry of `locations_searches`.

@@ -49,6 +49,8 @@ pub struct Config {
     pub fulfillments_lookback: chrono::Duration,
     /// Pass carrier account credentials through instead of withholding them.
     pub include_carrier_credentials: bool,
+    /// The most bytes one response body may hold, counted after decompression.
+    pub max_response_bytes: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -74,6 +76,7 @@ impl std::fmt::Debug for Config {
                 "include_carrier_credentials",
                 &self.include_carrier_credentials,
             )
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }

@@ -104,6 +104,7 @@ fn checked(f: ConfigFile) -> Result<Config, String> {
         fulfillments_scan_all_orders: f.fulfillments_scan_all_orders,
         fulfillments_lookback: days(f.fulfillments_lookback_days),
         include_carrier_credentials: f.include_carrier_credentials,
+        max_response_bytes: u64::from(f.max_response_mb) << 20,
     })
 }
 
@@ -192,6 +193,7 @@ mod tests {
                 "fulfillments_scan_all_orders",
                 "include_carrier_credentials",
                 "max_concurrent_requests",
+                "max_response_mb",
                 "max_retries",
                 "request_timeout_seconds",
                 "shipping_lookback_days",

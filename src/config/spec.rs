@@ -111,7 +111,7 @@ pub fn connection_specification() -> Value {
             "max_requests_per_second": {
                 "type": "integer",
                 "title": "Requests per Second (override)",
-                "description": "Leave unset to pace each AfterShip API at its documented rate limit (GET /trackings 6/s, other Tracking endpoints 5/s, Returns, Protection, Commerce, Members and Shipping 10/s each), lowered or raised to the limit the server announces in its rate-limit headers. Set it only for a plan with different limits or a local test server.",
+                "description": "Leave unset to pace each AfterShip API at its documented rate limit (GET /trackings 6/s, other Tracking endpoints 5/s, Returns, Protection, Commerce, Members and Shipping 10/s each), lowered (never raised) to a lower limit the server announces in its rate-limit headers. Set it for a plan with higher limits or a local test server.",
                 "minimum": 1, "maximum": 100000,
                 "order": 11,
                 "group": "advanced"
@@ -168,6 +168,14 @@ pub fn connection_specification() -> Value {
                 "default": defaults::include_carrier_credentials(),
                 "airbyte_secret": false,
                 "order": 13,
+                "group": "advanced"
+            },
+            "max_response_mb": {
+                "type": "integer",
+                "title": "Max Response Size (MiB)",
+                "description": "The most one AfterShip response may hold, counted after decompression and enforced while it is read. The largest page AfterShip sends (200 trackings) is a few MB; a larger body is treated like a broken one and retried, and if it persists the stream fails naming the endpoint and this limit. Raise it only if such a failure names a page that is genuinely that large.",
+                "default": defaults::max_response_mb(), "minimum": 1, "maximum": 1024,
+                "order": 14,
                 "group": "advanced"
             }
         }

@@ -19,9 +19,10 @@ pub enum ApiError {
         code: Option<i64>,
         message: String,
     },
-    /// Retries were used up on 429/5xx/timeouts/broken bodies.
+    /// Retries were used up on 429/5xx/timeouts/broken or oversized bodies.
     Exhausted {
         product: Product,
+        path: &'static str,
         attempts: u32,
         last: String,
     },
@@ -31,6 +32,14 @@ pub enum ApiError {
     /// The request was refused for a setting the user chose (a configured
     /// search): a configuration to fix, not a bug.
     BadConfig { product: Product, message: String },
+    /// A bug in this connector (a panic, a broken internal invariant), not
+    /// anything AfterShip sent or the user configured.
+    Bug {
+        stream: &'static str,
+        message: String,
+        /// Where it happened, when known (a panic's backtrace).
+        stack_trace: Option<String>,
+    },
     /// The process is shutting down.
     Interrupted,
     /// One partition of a stream (a store, an order, a search) failed with
@@ -49,9 +58,20 @@ impl ApiError {
             ApiError::Unauthorized { .. }
             | ApiError::Forbidden { .. }
             | ApiError::BadConfig { .. } => FailureType::ConfigError,
-            ApiError::Refused { .. } | ApiError::Broken { .. } => FailureType::SystemError,
+            ApiError::Refused { .. } | ApiError::Broken { .. } | ApiError::Bug { .. } => {
+                FailureType::SystemError
+            }
             ApiError::Exhausted { .. } | ApiError::Interrupted => FailureType::TransientError,
             ApiError::InPartition { error, .. } => error.failure_type(),
+        }
+    }
+
+    /// The stack trace to send with the error, where there is one.
+    pub fn stack_trace(&self) -> Option<&str> {
+        match self {
+            ApiError::Bug { stack_trace, .. } => stack_trace.as_deref(),
+            ApiError::InPartition { error, .. } => error.stack_trace(),
+            _ => None,
         }
     }
 }
@@ -87,11 +107,12 @@ impl std::fmt::Display for ApiError {
             }
             ApiError::Exhausted {
                 product,
+                path,
                 attempts,
                 last,
             } => write!(
                 f,
-                "the AfterShip {} API kept failing after {attempts} attempts; last error: {last}",
+                "the AfterShip {} API (GET {path}) kept failing after {attempts} attempts; last error: {last}",
                 product.name()
             ),
             ApiError::Broken { product, message } => {
@@ -108,6 +129,12 @@ impl std::fmt::Display for ApiError {
                     product.name()
                 )
             }
+            ApiError::Bug {
+                stream, message, ..
+            } => write!(
+                f,
+                "a bug in the connector, not in AfterShip or the configuration, while reading stream {stream}: {message}. Please report it with this message"
+            ),
             ApiError::Interrupted => write!(f, "interrupted by a signal"),
             ApiError::InPartition {
                 partition,

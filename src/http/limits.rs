@@ -3,6 +3,7 @@
 //! and the waits between retries.
 
 use super::Stop;
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
@@ -24,12 +25,24 @@ pub struct Limits {
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
+/// A wait longer than this is announced (a RATE_LIMITED stream status): shorter
+/// ones are the ordinary spacing between requests.
+pub const LONG_WAIT: Duration = Duration::from_secs(1);
+
 impl Limits {
-    /// Wait for the bucket's rate limiter and for any server-ordered pause.
-    pub async fn pace(&self, key: &str, documented: u32, stop: &Stop) {
+    /// Wait for any server-ordered pause of the bucket and for its rate limiter.
+    /// `long` hears of each wait longer than [`LONG_WAIT`] before it begins.
+    /// Returns false when `stop` ended the wait.
+    pub async fn pace(
+        &self,
+        key: &str,
+        documented: u32,
+        stop: &Stop,
+        long: &mut (dyn FnMut(Duration) + Send),
+    ) -> bool {
         let (limiter, paused) = {
             let Ok(mut buckets) = self.buckets.lock() else {
-                return;
+                return !stop.is_set();
             };
             let b = buckets
                 .entry(key.to_string())
@@ -39,10 +52,27 @@ impl Limits {
         if let Some(until) = paused {
             let now = Instant::now();
             if until > now {
-                sleep_interruptible(until - now, stop).await;
+                if until - now > LONG_WAIT {
+                    long(until - now);
+                }
+                if !sleep_interruptible(until - now, stop).await {
+                    return false;
+                }
             }
         }
-        limiter.until_ready().await;
+        match limiter.check() {
+            Ok(()) => true,
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(limiter.clock().now());
+                if wait > LONG_WAIT {
+                    long(wait);
+                }
+                tokio::select! {
+                    _ = limiter.until_ready() => true,
+                    _ = stop.stopped() => false,
+                }
+            }
+        }
     }
 
     pub fn pause(&self, key: &str, wait: Duration) {
@@ -56,8 +86,13 @@ impl Limits {
         }
     }
 
-    /// Follow the limit the server announces (`X-RateLimit-Limit` / `ratelimit-limit`,
-    /// requests per second): a plan with a lower or higher limit than documented.
+    /// Follow a lower limit the server announces (`X-RateLimit-Limit` /
+    /// `ratelimit-limit`): a plan with a lower limit than documented. A higher
+    /// announced limit is not followed: AfterShip documents these headers as the
+    /// per-second ceiling only for Tracking, Commerce and Members; for Returns and
+    /// Shipping their meaning is unconfirmed (the legacy Postmen SDK shows
+    /// `limit: 600`, a per-minute quota), and raising the pace on such a number
+    /// would draw 429s by the hundred. `max_requests_per_second` raises it.
     /// Returns the new limit when it was lowered (for the caller to report).
     pub fn adapt(&self, key: &str, headers: &HeaderMap) -> Option<u64> {
         let limit = header_u64(headers, &["x-ratelimit-limit", "ratelimit-limit"]);
@@ -101,14 +136,11 @@ pub(crate) fn backoff(failures: u32) -> Duration {
     Duration::from_secs_f64(capped * (0.5 + fastrand::f64() * 0.5))
 }
 
-pub(crate) async fn sleep_interruptible(total: Duration, stop: &Stop) {
-    let end = Instant::now() + total;
-    while !stop.is_set() {
-        let now = Instant::now();
-        if now >= end {
-            return;
-        }
-        tokio::time::sleep((end - now).min(Duration::from_millis(200))).await;
+/// Sleep for `total` unless `stop` is set first; true when the sleep ran out.
+pub(crate) async fn sleep_interruptible(total: Duration, stop: &Stop) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(total) => !stop.is_set(),
+        _ = stop.stopped() => false,
     }
 }
 
@@ -170,6 +202,31 @@ mod tests {
             "{w:?}"
         );
         assert!(throttle_wait(&HeaderMap::new()) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_announced_limit_lowers_the_pace_and_never_raises_it_as_the_spec_says() {
+        let limits = Limits::default();
+        let stop = Stop::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(limits.pace("returns", 10, &stop, &mut |_| {}));
+        let announce = |n: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-limit", HeaderValue::from_static(n));
+            h
+        };
+        assert_eq!(limits.adapt("returns", &announce("600")), None);
+        assert_eq!(limits.adapt("returns", &announce("4")), Some(4));
+        assert_eq!(limits.adapt("returns", &announce("10")), None);
+        let spec = crate::config::spec();
+        let text =
+            spec["connectionSpecification"]["properties"]["max_requests_per_second"]["description"]
+                .as_str()
+                .unwrap();
+        assert!(text.contains("lowered (never raised)"), "{text}");
     }
 
     #[test]

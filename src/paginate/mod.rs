@@ -252,7 +252,13 @@ impl Pager {
                 Some(mut ahead) => match (&mut ahead.0).await {
                     Ok(fetched) => fetched,
                     Err(e) => {
-                        return Err(self.broken(format!("the page request stopped ({e})")));
+                        // The task of a page requested ahead panicked or was
+                        // cancelled under our feet: ours to fix, not AfterShip's.
+                        return Err(ApiError::Bug {
+                            stream: self.def().name,
+                            message: format!("the request of a page read ahead stopped ({e})"),
+                            stack_trace: crate::panics::take(e.id()),
+                        });
                     }
                 },
                 None => match fetch(Arc::clone(&self.walk), self.pos.clone(), false) {
@@ -315,6 +321,18 @@ impl Pager {
             }
             Step::Capped => {
                 self.end = Some(End::Capped);
+                Position::Done
+            }
+            Step::Ended(why) => {
+                self.walk.client.out().log(
+                    crate::protocol::LogLevel::Warn,
+                    &format!(
+                        "stream {}: {why} (page {at} of {})",
+                        self.def().name,
+                        self.def().path
+                    ),
+                );
+                self.end = Some(End::Complete);
                 Position::Done
             }
             Step::Broken(why) => {

@@ -51,7 +51,15 @@ pub enum Step {
     Capped,
     /// The API's pages make no sense; stop instead of looping.
     Broken(String),
+    /// The list is taken as ended although the page pointed further, for the
+    /// reason given (to be logged as a WARN): not worth failing the stream over.
+    Ended(String),
 }
+
+/// Empty pages in a row that a token walk follows before it takes the list as
+/// ended. The form of Shipping's last-page token is undocumented: an empty last
+/// page that still names a next page is followed a little, never failed.
+pub const EMPTY_TOKEN_PAGES: u32 = 2;
 
 /// What a walk remembers to guard against loops.
 #[derive(Debug, Default)]
@@ -59,6 +67,8 @@ pub struct Guard {
     tokens: HashSet<String>,
     last: Option<u64>,
     pages: u32,
+    /// Empty token pages in a row just followed.
+    empty_tokens: u32,
 }
 
 /// How the page size enters the rules: the `limit` asked for, or, when the walk
@@ -97,14 +107,32 @@ pub fn step(paging: &Paging, asked: Asked, pos: &Position, seen: &Seen, guard: &
         }
         PageKind::Token { .. } => match nonempty(seen.next_token) {
             None => Step::Done,
-            Some(next) => follow(
-                paging,
-                guard,
-                seen,
-                next,
-                Position::Token,
-                paging.reply.next_token,
-            ),
+            Some(next) if seen.len == 0 => {
+                let what = paging.reply.next_token;
+                if guard.empty_tokens >= EMPTY_TOKEN_PAGES || guard.tokens.contains(&next) {
+                    Step::Ended(format!(
+                        "{} empty page(s) in a row still gave a {what}; taking the list as ended",
+                        guard.empty_tokens + 1
+                    ))
+                } else if guard.pages >= paging.max_page {
+                    Step::Capped
+                } else {
+                    guard.empty_tokens += 1;
+                    guard.tokens.insert(next.clone());
+                    Step::Go(Position::Token(next))
+                }
+            }
+            Some(next) => {
+                guard.empty_tokens = 0;
+                follow(
+                    paging,
+                    guard,
+                    seen,
+                    next,
+                    Position::Token,
+                    paging.reply.next_token,
+                )
+            }
         },
         PageKind::Number { end, .. } => {
             let page = page_no(pos);
@@ -306,6 +334,47 @@ mod tests {
                 Step::Done
             );
         }
+    }
+
+    #[test]
+    fn an_empty_token_page_is_followed_a_little_then_ends_the_walk() {
+        let mut g = Guard::default();
+        let full = Seen {
+            next_token: Some("t1"),
+            ..seen(2, "1")
+        };
+        assert_eq!(
+            step(&TOKEN, ASKED, &Position::First, &full, &mut g),
+            Step::Go(Position::Token("t1".into()))
+        );
+        let mut pos = Position::Token("t1".into());
+        let mut steps = Vec::new();
+        for t in ["e1", "e2", "e3"] {
+            let empty = Seen {
+                next_token: Some(t),
+                ..seen(0, "")
+            };
+            let s = step(&TOKEN, ASKED, &pos, &empty, &mut g);
+            if let Step::Go(p) = &s {
+                pos = p.clone();
+            }
+            steps.push(s);
+        }
+        assert_eq!(steps[0], Step::Go(Position::Token("e1".into())));
+        assert_eq!(steps[1], Step::Go(Position::Token("e2".into())));
+        assert!(
+            matches!(&steps[2], Step::Ended(m) if m.contains("3 empty page(s)") && m.contains("next_token")),
+            "{steps:?}"
+        );
+        // An empty page whose token repeats ends the walk too, never fails it.
+        let mut g = Guard::default();
+        step(&TOKEN, ASKED, &Position::First, &full, &mut g);
+        let again = Seen {
+            next_token: Some("t1"),
+            ..seen(0, "")
+        };
+        let s = step(&TOKEN, ASKED, &Position::Token("t1".into()), &again, &mut g);
+        assert!(matches!(&s, Step::Ended(_)), "{s:?}");
     }
 
     #[test]

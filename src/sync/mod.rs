@@ -131,16 +131,7 @@ pub async fn read(
     while let Some((name, joined)) = tasks.next().await {
         let (outcome, summary) = match joined {
             Ok(done) => done,
-            Err(panic) => (
-                Outcome::Failed(ApiError::Broken {
-                    product: crate::streams::find(name)
-                        .map_or(crate::streams::Product::Tracking, |d| d.product),
-                    message: format!(
-                        "internal error: the reader of stream {name} stopped ({panic})"
-                    ),
-                }),
-                Summary::default(),
-            ),
+            Err(bug) => (Outcome::Failed(bug), Summary::default()),
         };
         let truncated = !summary.truncated.is_empty() || !summary.incomplete.is_empty();
         match outcome {
@@ -164,11 +155,12 @@ pub async fn read(
             Outcome::Failed(e) => {
                 out.stream_status(name, StreamStatus::Incomplete);
                 let message = format!("Stream {name} failed: {e}");
-                out.trace_error(
+                out.trace_error_with_stack(
                     e.failure_type(),
                     &message,
                     Some(&format!("{e:?}")),
                     Some(name),
+                    e.stack_trace(),
                 );
                 failures.push((name, e.failure_type()));
             }
@@ -256,13 +248,15 @@ impl<T: Send + 'static> Named<T> {
         self.names.insert(handle.id(), name);
     }
 
-    /// The next task to end: its stream, and its output or why it stopped.
-    async fn next(&mut self) -> Option<(&'static str, Result<T, String>)> {
+    /// The next task to end: its stream, and its output or, when it panicked or
+    /// was cancelled, the bug that stopped it (with the panic's stack trace).
+    async fn next(&mut self) -> Option<(&'static str, Result<T, ApiError>)> {
         let joined = self.set.join_next_with_id().await?;
         Some(match joined {
             Ok((id, out)) => (self.names.remove(&id).unwrap_or("unknown"), Ok(out)),
             Err(e) => {
                 let name = self.names.remove(&e.id()).unwrap_or("unknown");
+                let stack_trace = crate::panics::take(e.id());
                 let why = if e.is_panic() {
                     let payload = e.into_panic();
                     payload
@@ -273,7 +267,15 @@ impl<T: Send + 'static> Named<T> {
                 } else {
                     "it was cancelled".into()
                 };
-                (name, Err(why))
+                let message = format!("the reader of stream {name} stopped: {why}");
+                (
+                    name,
+                    Err(ApiError::Bug {
+                        stream: name,
+                        message,
+                        stack_trace,
+                    }),
+                )
             }
         })
     }
@@ -284,7 +286,8 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_task_that_panics_is_reported_under_its_stream() {
+    async fn a_task_that_panics_is_reported_under_its_stream_as_a_bug() {
+        crate::panics::install();
         let mut tasks: Named<u32> = Named::default();
         tasks.spawn("trackings", async { 1 });
         tasks.spawn("orders", async { panic!("boom") });
@@ -294,11 +297,23 @@ mod tests {
         }
         got.sort_by_key(|(n, _)| *n);
         assert_eq!(got[0].0, "orders");
+        let Err(bug) = &got[0].1 else {
+            panic!("{got:?}")
+        };
+        let text = bug.to_string();
+        assert!(text.contains("a bug in the connector"), "{text}");
         assert!(
-            matches!(&got[0].1, Err(m) if m.contains("panicked: boom")),
-            "{got:?}"
+            text.contains("stream orders") && text.contains("panicked: boom"),
+            "{text}"
         );
-        assert_eq!(got[1], ("trackings", Ok(1)));
+        assert!(!text.contains("AfterShip Tracking API"), "{text}");
+        assert_eq!(bug.failure_type(), FailureType::SystemError);
+        let stack = bug.stack_trace().expect("no stack trace");
+        assert!(
+            stack.contains("boom") && stack.contains("src/sync/mod.rs"),
+            "{stack}"
+        );
+        assert!(matches!(got[1], ("trackings", Ok(1))), "{got:?}");
     }
 
     #[test]

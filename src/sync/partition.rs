@@ -74,6 +74,7 @@ impl Partition {
             query: self.params.clone(),
             headers: Vec::new(),
             rate: def.rate,
+            stream: Some(def.name),
         };
         for (link, value) in &self.parents {
             match link.inject {

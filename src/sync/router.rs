@@ -71,9 +71,10 @@ impl Values {
 
 impl<'a> Run<'a> {
     fn internal(&self, what: String) -> ApiError {
-        ApiError::Broken {
-            product: self.def.product,
-            message: format!("internal: stream {} {what}", self.def.name),
+        ApiError::Bug {
+            stream: self.def.name,
+            message: format!("stream {} {what}", self.def.name),
+            stack_trace: None,
         }
     }
 
