@@ -1,6 +1,7 @@
 //! Input state in every form Airbyte sends it (a list of STREAM messages, a GLOBAL
 //! message, the legacy per-stream dict, `[]`, or nothing), and the cursor state of
-//! one stream: a single cursor, or one cursor per Commerce store.
+//! one stream: a single cursor, or one cursor per Commerce store (with an optional
+//! fallback cursor for the stores the state does not name).
 
 use crate::catalog::Selected;
 use crate::streams::{self, StreamDef};
@@ -184,7 +185,25 @@ pub enum Cursor {
     Single(Option<DateTime<Utc>>),
     /// Commerce children: one cursor per store, so one store's progress never moves
     /// another's.
-    PerStore(BTreeMap<String, DateTime<Utc>>),
+    PerStore {
+        stores: BTreeMap<String, DateTime<Utc>>,
+        /// The cursor of every store `stores` does not name, when the input state
+        /// gives one (`"state": {"updated_at": ...}` beside `"states"`, the shape of
+        /// the Airbyte CDK's per-partition state). The connector never sets it
+        /// itself: without it an unnamed store (say, one connected since the last
+        /// sync) is read from `start_date`. It is kept in every state emitted.
+        fallback: Option<DateTime<Utc>>,
+    },
+}
+
+impl Cursor {
+    /// A per-store cursor naming no store and without a fallback.
+    pub fn per_store() -> Cursor {
+        Cursor::PerStore {
+            stores: BTreeMap::new(),
+            fallback: None,
+        }
+    }
 }
 
 impl Cursor {
@@ -195,7 +214,7 @@ impl Cursor {
         let part = partition_key(def);
         let Some(state) = state else {
             return Ok(if per_store {
-                Cursor::PerStore(BTreeMap::new())
+                Cursor::per_store()
             } else {
                 Cursor::Single(None)
             });
@@ -209,7 +228,7 @@ impl Cursor {
         })?;
         if obj.is_empty() {
             return Ok(if per_store {
-                Cursor::PerStore(BTreeMap::new())
+                Cursor::per_store()
             } else {
                 Cursor::Single(None)
             });
@@ -231,6 +250,24 @@ impl Cursor {
         };
         if per_store {
             let mut map = BTreeMap::new();
+            let fallback = match obj.get("state") {
+                None | Some(Value::Null) => None,
+                Some(s) => {
+                    let c = s.as_object().and_then(|o| o.get(field)).ok_or_else(|| {
+                        format!(
+                            "the state of stream `{}`: `state` (the cursor of the stores not named) must be {{\"{field}\": ...}}",
+                            def.name
+                        )
+                    })?;
+                    Some(read(c, &format!("state.{field}"))?)
+                }
+            };
+            if fallback.is_some() && obj.get("states").is_none() {
+                return Ok(Cursor::PerStore {
+                    stores: map,
+                    fallback,
+                });
+            }
             if let Some(states) = obj.get("states") {
                 let list = states.as_array().ok_or_else(|| {
                     format!(
@@ -258,7 +295,10 @@ impl Cursor {
                         read(c, &format!("cursor.{field} of store {store}"))?,
                     );
                 }
-                return Ok(Cursor::PerStore(map));
+                return Ok(Cursor::PerStore {
+                    stores: map,
+                    fallback,
+                });
             }
             return Err(format!(
                 "the state of stream `{}` is not a per-store state (expected {{\"states\": [{{\"partition\": {{\"{part}\": ...}}, \"cursor\": {{\"{field}\": ...}}}}]}}); is it from another connector?",
@@ -286,12 +326,18 @@ impl Cursor {
         match self {
             Cursor::Single(Some(t)) => json!({ field: format_instant(*t) }),
             Cursor::Single(None) => json!({}),
-            Cursor::PerStore(map) => json!({
-                "states": map.iter().map(|(store, t)| json!({
-                    "partition": {(partition_key(def)): store},
-                    "cursor": {field: format_instant(*t)},
-                })).collect::<Vec<_>>()
-            }),
+            Cursor::PerStore { stores, fallback } => {
+                let mut state = json!({
+                    "states": stores.iter().map(|(store, t)| json!({
+                        "partition": {(partition_key(def)): store},
+                        "cursor": {field: format_instant(*t)},
+                    })).collect::<Vec<_>>()
+                });
+                if let Some(t) = fallback {
+                    state["state"] = json!({ field: format_instant(*t) });
+                }
+                state
+            }
         }
     }
 }
@@ -392,5 +438,64 @@ mod tests {
         assert!(
             Cursor::from_state(o, Some(&json!({"updated_at": "2025-01-01T00:00:00Z"}))).is_err()
         );
+    }
+
+    #[test]
+    fn a_per_store_state_may_carry_a_fallback_for_unnamed_stores() {
+        let o = find("orders").unwrap();
+        let t = |s: &str| parse_instant_lenient(s).unwrap();
+        // The fallback alone: no store named, every store reads from it.
+        let only = json!({"state": {"updated_at": "2099-01-01T00:00:00Z"}});
+        let c = Cursor::from_state(o, Some(&only)).unwrap();
+        assert_eq!(
+            c,
+            Cursor::PerStore {
+                stores: BTreeMap::new(),
+                fallback: Some(t("2099-01-01T00:00:00Z"))
+            }
+        );
+        assert_eq!(
+            c.to_state(o),
+            json!({"states": [], "state": {"updated_at": "2099-01-01T00:00:00Z"}})
+        );
+        // Beside named stores: each keeps its own cursor, the fallback is kept.
+        let both = json!({
+            "states": [{"partition": {"store_id": "s1"}, "cursor": {"updated_at": "2025-02-01T00:00:00Z"}}],
+            "state": {"updated_at": "2026-01-01T00:00:00+01:00"}
+        });
+        let c = Cursor::from_state(o, Some(&both)).unwrap();
+        assert_eq!(
+            c.to_state(o),
+            json!({
+                "states": [{"partition": {"store_id": "s1"}, "cursor": {"updated_at": "2025-02-01T00:00:00Z"}}],
+                "state": {"updated_at": "2025-12-31T23:00:00Z"}
+            })
+        );
+        // Without it the state is as before.
+        let plain = json!({"states": []});
+        assert_eq!(
+            Cursor::from_state(o, Some(&plain)).unwrap(),
+            Cursor::per_store()
+        );
+        assert_eq!(Cursor::per_store().to_state(o), plain);
+        let f = find("fulfillments").unwrap();
+        assert!(Cursor::from_state(f, Some(&only)).is_ok());
+        for (bad, says) in [
+            (
+                json!({"state": 5}),
+                "`state` (the cursor of the stores not named)",
+            ),
+            (
+                json!({"state": {"created_at": "2025-01-01T00:00:00Z"}}),
+                "`state`",
+            ),
+            (
+                json!({"state": {"updated_at": "soon"}}),
+                "state.updated_at 'soon'",
+            ),
+        ] {
+            let e = Cursor::from_state(o, Some(&bad)).unwrap_err();
+            assert!(e.contains("orders") && e.contains(says), "{bad}: {e}");
+        }
     }
 }

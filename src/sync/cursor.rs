@@ -24,12 +24,13 @@ pub fn ceiling(partition_started: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
-/// The saved cursor of `store` (or the stream's single cursor).
+/// The saved cursor of `store` (or the stream's single cursor); a store the
+/// per-store state does not name has the state's fallback, if it has one.
 pub fn saved(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     match (cursor, store) {
         (Cursor::Single(c), _) => *c,
-        (Cursor::PerStore(map), Some(s)) => map.get(s).copied(),
-        (Cursor::PerStore(_), None) => None,
+        (Cursor::PerStore { stores, fallback }, Some(s)) => stores.get(s).copied().or(*fallback),
+        (Cursor::PerStore { .. }, None) => None,
     }
 }
 
@@ -62,13 +63,16 @@ pub fn advance(
                 *c = Some(to);
             }
         }
-        (Cursor::PerStore(map), Some(s)) => {
-            let e = map.entry(s.to_string()).or_insert(to);
+        (Cursor::PerStore { stores, fallback }, Some(s)) => {
+            // A store first named now starts from the fallback it was read from.
+            let e = stores
+                .entry(s.to_string())
+                .or_insert(fallback.unwrap_or(to));
             if to > *e {
                 *e = to;
             }
         }
-        (Cursor::PerStore(_), None) => {}
+        (Cursor::PerStore { .. }, None) => {}
     }
 }
 
@@ -110,7 +114,10 @@ mod tests {
             ceiling(t("2026-01-02T00:00:00Z")),
         );
         assert_eq!(c, Cursor::Single(Some(input)));
-        let mut per = Cursor::PerStore(BTreeMap::from([("s1".to_string(), input)]));
+        let mut per = Cursor::PerStore {
+            stores: BTreeMap::from([("s1".to_string(), input)]),
+            fallback: None,
+        };
         advance(
             &mut per,
             Some("s1"),
@@ -129,6 +136,39 @@ mod tests {
     }
 
     #[test]
+    fn stores_a_state_does_not_name_take_its_fallback() {
+        let start = t("2025-01-01T00:00:00Z");
+        let named = t("2025-06-01T00:00:00Z");
+        let far = t("2099-01-01T00:00:00Z");
+        let mut c = Cursor::PerStore {
+            stores: BTreeMap::from([("s1".to_string(), named)]),
+            fallback: Some(far),
+        };
+        // A named store keeps its own cursor; any other store has the fallback.
+        assert_eq!(saved(&c, Some("s1")), Some(named));
+        assert_eq!(saved(&c, Some("s2")), Some(far));
+        assert_eq!(saved(&c, None), None);
+        assert_eq!(threshold(&c, Some("s1"), start, true), named);
+        assert_eq!(threshold(&c, Some("s2"), start, true), far);
+        assert_eq!(threshold(&c, Some("s2"), start, false), start);
+        // An unnamed store, once read, never moves below the fallback it was read
+        // from; the named store moves on its own.
+        let ceil = ceiling(t("2026-01-01T00:00:00Z"));
+        advance(&mut c, Some("s2"), t("2100-01-01T00:00:00Z"), ceil);
+        advance(&mut c, Some("s1"), t("2025-07-01T00:00:00Z"), ceil);
+        assert_eq!(saved(&c, Some("s2")), Some(far));
+        assert_eq!(saved(&c, Some("s1")), Some(t("2025-07-01T00:00:00Z")));
+        // A fallback in the past: an unnamed store moves up from it as usual.
+        let mut c = Cursor::PerStore {
+            stores: BTreeMap::new(),
+            fallback: Some(t("2025-03-01T00:00:00Z")),
+        };
+        advance(&mut c, Some("s3"), t("2025-04-01T00:00:00Z"), ceil);
+        assert_eq!(saved(&c, Some("s3")), Some(t("2025-04-01T00:00:00Z")));
+        assert_eq!(saved(&c, Some("s4")), Some(t("2025-03-01T00:00:00Z")));
+    }
+
+    #[test]
     fn threshold_is_the_later_of_cursor_and_start_date() {
         let start = t("2025-01-01T00:00:00Z");
         let c = Cursor::Single(Some(t("2025-06-01T00:00:00Z")));
@@ -136,7 +176,7 @@ mod tests {
         assert_eq!(threshold(&c, None, start, false), start);
         let old = Cursor::Single(Some(t("2020-01-01T00:00:00Z")));
         assert_eq!(threshold(&old, None, start, true), start);
-        let per = Cursor::PerStore(BTreeMap::new());
+        let per = Cursor::per_store();
         assert_eq!(threshold(&per, Some("s9"), start, true), start);
     }
 }
