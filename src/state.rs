@@ -204,9 +204,7 @@ impl Cursor {
             fallback: None,
         }
     }
-}
 
-impl Cursor {
     /// Read a stream's state. Errors name the stream and what is wrong with it.
     pub fn from_state(def: &StreamDef, state: Option<&Value>) -> Result<Cursor, String> {
         let field = def.cursor.unwrap_or("updated_at");
