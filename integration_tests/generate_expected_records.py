@@ -20,7 +20,12 @@ With --states it also rewrites sample_state.json (cursors at the median of each
 incremental stream's records) and abnormal_state.json (every cursor at
 2099-01-01T00:00:00Z). orders and fulfillments keep one cursor per Commerce store
 ({"states": [{"partition": {"store_id": ...}, "cursor": {"updated_at": ...}}]}, the
-shape src/state.rs reads), so these two list every store of the sandbox.
+shape src/state.rs reads): sample_state.json lists every store of the sandbox;
+abnormal_state.json names none and gives the fallback cursor of the stores a state does
+not name ({"state": {"updated_at": ...}}), so it holds for any account.
+
+It always rewrites spec.json, the `spec` the connector prints (acceptance-test-config.yml's
+spec_path).
 """
 
 from __future__ import annotations
@@ -73,9 +78,13 @@ def cursor_of(stream: str) -> str:
     return "created_at" if stream == "item_tags" else "updated_at"
 
 
-def state_message(stream: str, value: str, stores: list[str]) -> dict:
+def state_message(stream: str, value: str, stores: list[str] | None) -> dict:
+    """A STREAM state of `stream` at `value`; per-store streams name `stores`, or with
+    None, no store and `value` as the fallback of every store."""
     field = cursor_of(stream)
-    if stream in PER_STORE:
+    if stream in PER_STORE and stores is None:
+        blob = {"state": {field: value}}
+    elif stream in PER_STORE:
         blob = {"states": [{"partition": {"store_id": s}, "cursor": {field: value}} for s in stores]}
     else:
         blob = {field: value}
@@ -91,6 +100,10 @@ def main() -> int:
     args = ap.parse_args()
 
     (ROOT / ".tmp").mkdir(exist_ok=True)
+    spec = subprocess.run([str(args.binary), "spec"], capture_output=True, text=True, check=True)
+    specs = [m["spec"] for m in h.protocol.validate_output(spec.stdout) if m["type"] == "SPEC"]
+    (h.IT / "spec.json").write_text(json.dumps(specs[0], indent=2) + "\n")
+    print("wrote integration_tests/spec.json")
     sandbox = h.start_sandbox()
     try:
         messages = read_all(sandbox.url, args.binary, args.image)
@@ -120,7 +133,7 @@ def main() -> int:
             values = sorted(utc(r["data"][cursor_of(s)]) for r in by_stream[s] if r["data"].get(cursor_of(s)))
             median = values[len(values) // 2] if values else "2024-06-01T00:00:00Z"
             sample.append(state_message(s, median, stores))
-            abnormal.append(state_message(s, FUTURE, stores))
+            abnormal.append(state_message(s, FUTURE, None))
         for name, value in (("sample_state.json", sample), ("abnormal_state.json", abnormal)):
             (h.IT / name).write_text(json.dumps(value, indent=2) + "\n")
             print(f"wrote integration_tests/{name} ({len(value)} streams, {len(stores)} stores)")

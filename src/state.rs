@@ -1,6 +1,7 @@
 //! Input state in every form Airbyte sends it (a list of STREAM messages, a GLOBAL
 //! message, the legacy per-stream dict, `[]`, or nothing), and the cursor state of
-//! one stream: a single cursor, or one cursor per Commerce store.
+//! one stream: a single cursor, or one cursor per Commerce store (with an optional
+//! fallback cursor for the stores the state does not name).
 
 use crate::catalog::Selected;
 use crate::streams::{self, StreamDef};
@@ -184,7 +185,15 @@ pub enum Cursor {
     Single(Option<DateTime<Utc>>),
     /// Commerce children: one cursor per store, so one store's progress never moves
     /// another's.
-    PerStore(BTreeMap<String, Store>),
+    PerStore {
+        stores: BTreeMap<String, Store>,
+        /// The cursor of every store `stores` does not name, when the input state
+        /// gives one (`"state": {"updated_at": ...}` beside `"states"`, the shape of
+        /// the Airbyte CDK's per-partition state). The connector never sets it
+        /// itself: without it an unnamed store (say, one connected since the last
+        /// sync) is read from `start_date`. It is kept in every state emitted.
+        fallback: Option<DateTime<Utc>>,
+    },
 }
 
 /// The state of one store of a per-store stream.
@@ -221,12 +230,13 @@ impl Store {
 impl Cursor {
     /// A per-store cursor of these stores and saved values.
     pub fn per_store<'s>(stores: impl IntoIterator<Item = (&'s str, DateTime<Utc>)>) -> Cursor {
-        Cursor::PerStore(
-            stores
+        Cursor::PerStore {
+            stores: stores
                 .into_iter()
                 .map(|(s, t)| (s.to_string(), Store::at(t)))
                 .collect(),
-        )
+            fallback: None,
+        }
     }
 }
 
@@ -238,7 +248,7 @@ impl Cursor {
         let part = partition_key(def);
         let Some(state) = state else {
             return Ok(if per_store {
-                Cursor::PerStore(BTreeMap::new())
+                Cursor::per_store([])
             } else {
                 Cursor::Single(None)
             });
@@ -252,7 +262,7 @@ impl Cursor {
         })?;
         if obj.is_empty() {
             return Ok(if per_store {
-                Cursor::PerStore(BTreeMap::new())
+                Cursor::per_store([])
             } else {
                 Cursor::Single(None)
             });
@@ -274,6 +284,24 @@ impl Cursor {
         };
         if per_store {
             let mut map = BTreeMap::new();
+            let fallback = match obj.get("state") {
+                None | Some(Value::Null) => None,
+                Some(s) => {
+                    let c = s.as_object().and_then(|o| o.get(field)).ok_or_else(|| {
+                        format!(
+                            "the state of stream `{}`: `state` (the cursor of the stores not named) must be {{\"{field}\": ...}}",
+                            def.name
+                        )
+                    })?;
+                    Some(read(c, &format!("state.{field}"))?)
+                }
+            };
+            if fallback.is_some() && obj.get("states").is_none() {
+                return Ok(Cursor::PerStore {
+                    stores: map,
+                    fallback,
+                });
+            }
             if let Some(states) = obj.get("states") {
                 let list = states.as_array().ok_or_else(|| {
                     format!(
@@ -319,7 +347,10 @@ impl Cursor {
                     };
                     map.insert(store.to_string(), Store { cursor, progress });
                 }
-                return Ok(Cursor::PerStore(map));
+                return Ok(Cursor::PerStore {
+                    stores: map,
+                    fallback,
+                });
             }
             return Err(format!(
                 "the state of stream `{}` is not a per-store state (expected {{\"states\": [{{\"partition\": {{\"{part}\": ...}}, \"cursor\": {{\"{field}\": ...}}}}]}}); is it from another connector?",
@@ -347,8 +378,9 @@ impl Cursor {
         match self {
             Cursor::Single(Some(t)) => json!({ field: format_instant(*t) }),
             Cursor::Single(None) => json!({}),
-            Cursor::PerStore(map) => json!({
-                "states": map.iter().map(|(store, st)| {
+            Cursor::PerStore { stores, fallback } => {
+                let mut state = json!({
+                "states": stores.iter().map(|(store, st)| {
                     let mut entry = json!({"partition": {(partition_key(def)): store}});
                     if let Some(t) = st.cursor {
                         entry["cursor"] = json!({field: format_instant(t)});
@@ -362,7 +394,12 @@ impl Cursor {
                     }
                     entry
                 }).collect::<Vec<_>>()
-            }),
+                });
+                if let Some(t) = fallback {
+                    state["state"] = json!({ field: format_instant(*t) });
+                }
+                state
+            }
         }
     }
 }
@@ -491,7 +528,7 @@ mod tests {
              "progress":{"started_at":"2025-03-01T00:00:00Z","after":"\"o1\"","seen":"2025-02-02T00:00:00Z"}}]});
         let c = Cursor::from_state(o, Some(&part)).unwrap();
         assert_eq!(c.to_state(o), part);
-        let Cursor::PerStore(map) = &c else {
+        let Cursor::PerStore { stores: map, .. } = &c else {
             panic!("per store")
         };
         assert_eq!(map["s2"].cursor, None);
@@ -505,5 +542,64 @@ mod tests {
         assert!(
             Cursor::from_state(o, Some(&json!({"updated_at": "2025-01-01T00:00:00Z"}))).is_err()
         );
+    }
+
+    #[test]
+    fn a_per_store_state_may_carry_a_fallback_for_unnamed_stores() {
+        let o = find("orders").unwrap();
+        let t = |s: &str| parse_instant_lenient(s).unwrap();
+        // The fallback alone: no store named, every store reads from it.
+        let only = json!({"state": {"updated_at": "2099-01-01T00:00:00Z"}});
+        let c = Cursor::from_state(o, Some(&only)).unwrap();
+        assert_eq!(
+            c,
+            Cursor::PerStore {
+                stores: BTreeMap::new(),
+                fallback: Some(t("2099-01-01T00:00:00Z"))
+            }
+        );
+        assert_eq!(
+            c.to_state(o),
+            json!({"states": [], "state": {"updated_at": "2099-01-01T00:00:00Z"}})
+        );
+        // Beside named stores: each keeps its own cursor, the fallback is kept.
+        let both = json!({
+            "states": [{"partition": {"store_id": "s1"}, "cursor": {"updated_at": "2025-02-01T00:00:00Z"}}],
+            "state": {"updated_at": "2026-01-01T00:00:00+01:00"}
+        });
+        let c = Cursor::from_state(o, Some(&both)).unwrap();
+        assert_eq!(
+            c.to_state(o),
+            json!({
+                "states": [{"partition": {"store_id": "s1"}, "cursor": {"updated_at": "2025-02-01T00:00:00Z"}}],
+                "state": {"updated_at": "2025-12-31T23:00:00Z"}
+            })
+        );
+        // Without it the state is as before.
+        let plain = json!({"states": []});
+        assert_eq!(
+            Cursor::from_state(o, Some(&plain)).unwrap(),
+            Cursor::per_store([])
+        );
+        assert_eq!(Cursor::per_store([]).to_state(o), plain);
+        let f = find("fulfillments").unwrap();
+        assert!(Cursor::from_state(f, Some(&only)).is_ok());
+        for (bad, says) in [
+            (
+                json!({"state": 5}),
+                "`state` (the cursor of the stores not named)",
+            ),
+            (
+                json!({"state": {"created_at": "2025-01-01T00:00:00Z"}}),
+                "`state`",
+            ),
+            (
+                json!({"state": {"updated_at": "soon"}}),
+                "state.updated_at 'soon'",
+            ),
+        ] {
+            let e = Cursor::from_state(o, Some(&bad)).unwrap_err();
+            assert!(e.contains("orders") && e.contains(says), "{bad}: {e}");
+        }
     }
 }

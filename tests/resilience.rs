@@ -283,20 +283,20 @@ fn every_record_validates_against_its_stream_schema() {
 }
 
 /// The paths in `v` that `schema` does not declare (objects with `properties`
-/// and arrays with `items`; a schema without either accepts anything below it).
+/// and arrays with `items`; a schema without either accepts anything below it, and
+/// so does a free-form map: `"properties": {}`, `"additionalProperties": true`).
 fn undeclared_fields(v: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             let Some(props) = schema.get("properties").and_then(Value::as_object) else {
                 return;
             };
+            let free_form = props.is_empty() && schema["additionalProperties"] == true;
             for (k, child) in m {
                 let path = format!("{at}.{k}");
                 match props.get(k) {
                     Some(s) => undeclared_fields(child, s, &path, out),
-                    None if schema
-                        .get("additionalProperties")
-                        .is_some_and(Value::is_object) => {}
+                    None if free_form => {}
                     None => {
                         if !out.contains(&path) {
                             out.push(path);

@@ -506,6 +506,10 @@ fn an_unusable_state_is_a_config_error_never_a_silent_full_resync() {
             )]),
             "not an RFC 3339",
         ),
+        (
+            json!([stream("orders", json!({"state": {"updated_at": "x"}}))]),
+            "state.updated_at 'x' is not an RFC 3339",
+        ),
         (json!(42), "state must be"),
     ] {
         admin(&base, "POST", "/__sandbox/stats/reset", None);
@@ -532,6 +536,87 @@ fn an_unusable_state_is_a_config_error_never_a_silent_full_resync() {
         let out = read(&dir, &cfg, &cat, Some(&state));
         assert_eq!(out.code, Some(0), "{state}: {:?}", out.errors());
     }
+}
+
+#[test]
+fn a_fallback_cursor_covers_the_stores_a_state_does_not_name() {
+    let sb = sandbox(60, &[], &[("orders", 30)]);
+    let base = sb.base_url();
+    let dir = Dir::new("fallback");
+    let cfg = fast_config(&base, json!({}));
+    let cat = catalog(&["orders", "fulfillments"], true);
+    let stores: BTreeSet<String> = truth(&base, "orders", "")
+        .into_iter()
+        .filter_map(|r| r.store_id)
+        .collect();
+    assert!(stores.len() >= 2, "the test needs two stores: {stores:?}");
+    let stream = |name: &str, state: Value| json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}});
+    let far = json!({"updated_at": "2099-01-01T00:00:00Z"});
+
+    // A future state that names no store: nothing from any store, and the
+    // fallback is kept in the state emitted.
+    let future = json!([
+        stream("orders", json!({"state": far})),
+        stream("fulfillments", json!({"state": far})),
+    ]);
+    let out = read(&dir, &cfg, &cat, Some(&future));
+    assert_eq!(out.code, Some(0), "{:?}", out.errors());
+    for s in ["orders", "fulfillments"] {
+        assert!(out.records(s).is_empty(), "{s} emitted records");
+        assert_eq!(
+            state_of(&out.state(), s),
+            Some(json!({"states": [], "state": far})),
+            "{s}"
+        );
+    }
+
+    // The same fallback beside one named store whose cursor predates everything:
+    // that store is read in full on its own cursor, the others not at all.
+    let first = stores.iter().next().cloned().unwrap_or_default();
+    let named = json!({
+        "states": [{"partition": {"store_id": first}, "cursor": {"updated_at": "2015-01-01T00:00:00Z"}}],
+        "state": far
+    });
+    let state = json!([
+        stream("orders", named.clone()),
+        stream("fulfillments", named)
+    ]);
+    let out = read(&dir, &cfg, &cat, Some(&state));
+    assert_eq!(out.code, Some(0), "{:?}", out.errors());
+    for s in ["orders", "fulfillments"] {
+        let want: BTreeSet<String> = truth(&base, s, "")
+            .into_iter()
+            .filter(|r| r.store_id.as_deref() == Some(first.as_str()))
+            .map(|r| r.key)
+            .collect();
+        assert!(!want.is_empty(), "{s}: store {first} has no records");
+        assert_eq!(
+            out.keys(s),
+            want,
+            "{s}: not exactly store {first}'s records"
+        );
+        let emitted = state_of(&out.state(), s).unwrap_or_default();
+        assert_eq!(emitted["state"], far, "{s}: the fallback was not kept");
+        let entries = emitted["states"].as_array().cloned().unwrap_or_default();
+        assert_eq!(entries.len(), 1, "{s}: {emitted}");
+        assert_eq!(entries[0]["partition"]["store_id"], json!(first));
+        let c = entries[0]["cursor"]["updated_at"].as_str().unwrap_or("");
+        assert!(
+            c > "2015-01-01T00:00:00Z" && c < "2099",
+            "{s}: store {first} kept its own cursor: {c}"
+        );
+    }
+
+    // Without a fallback the stores the state does not name are read in full.
+    let one = json!({"states": [{"partition": {"store_id": first}, "cursor": far}]});
+    let out = read(&dir, &cfg, &cat, Some(&json!([stream("orders", one)])));
+    assert_eq!(out.code, Some(0), "{:?}", out.errors());
+    let want: BTreeSet<String> = truth(&base, "orders", "")
+        .into_iter()
+        .filter(|r| r.store_id.as_deref() != Some(first.as_str()))
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(out.keys("orders"), want);
 }
 
 #[test]

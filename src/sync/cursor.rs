@@ -24,19 +24,24 @@ pub fn ceiling(partition_started: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
-/// The saved cursor of `store` (or the stream's single cursor).
+/// The saved cursor of `store` (or the stream's single cursor); a store the
+/// per-store state does not name has the state's fallback, if it has one.
 pub fn saved(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     match (cursor, store) {
         (Cursor::Single(c), _) => *c,
-        (Cursor::PerStore(map), Some(s)) => map.get(s).and_then(|st| st.cursor),
-        (Cursor::PerStore(_), None) => None,
+        (Cursor::PerStore { stores, fallback }, Some(s)) => {
+            stores.get(s).and_then(|st| st.cursor).or(*fallback)
+        }
+        (Cursor::PerStore { .. }, None) => None,
     }
 }
 
 /// Where an earlier walk of `store` stopped part way, if it did.
 pub fn progress<'c>(cursor: &'c Cursor, store: Option<&str>) -> Option<&'c Progress> {
     match (cursor, store) {
-        (Cursor::PerStore(map), Some(s)) => map.get(s).and_then(|st| st.progress.as_ref()),
+        (Cursor::PerStore { stores, .. }, Some(s)) => {
+            stores.get(s).and_then(|st| st.progress.as_ref())
+        }
         _ => None,
     }
 }
@@ -67,8 +72,15 @@ pub fn advance(
     let to = to.min(ceiling);
     let slot = match (cursor, store) {
         (Cursor::Single(c), _) => c,
-        (Cursor::PerStore(map), Some(s)) => &mut map.entry(s.to_string()).or_default().cursor,
-        (Cursor::PerStore(_), None) => return,
+        (Cursor::PerStore { stores, fallback }, Some(s)) => {
+            let slot = &mut stores.entry(s.to_string()).or_default().cursor;
+            // A store first named now starts from the fallback it was read from.
+            if slot.is_none() {
+                *slot = *fallback;
+            }
+            slot
+        }
+        (Cursor::PerStore { .. }, None) => return,
     };
     if slot.is_none_or(|old| to > old) {
         *slot = Some(to);
@@ -137,7 +149,7 @@ impl Group {
     /// Save that the walk got as far as the parent `after`.
     pub fn mark(&mut self, cursor: &mut Cursor, after: String) {
         let seen = self.close_window(None);
-        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+        if let (Cursor::PerStore { stores: map, .. }, Some(s)) = (cursor, &self.store) {
             map.entry(s.clone()).or_default().progress = Some(Progress {
                 started: self.started,
                 after: after.clone(),
@@ -149,7 +161,7 @@ impl Group {
 
     /// The walk is over (complete or given up): no progress to resume from.
     pub fn unmark(&self, cursor: &mut Cursor) {
-        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+        if let (Cursor::PerStore { stores: map, .. }, Some(s)) = (cursor, &self.store) {
             if let Some(st) = map.get_mut(s) {
                 st.progress = None;
                 if st.cursor.is_none() {
@@ -161,7 +173,7 @@ impl Group {
 
     /// The store no longer exists: its records were deleted, so is its state.
     pub fn forget(&self, cursor: &mut Cursor) {
-        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+        if let (Cursor::PerStore { stores: map, .. }, Some(s)) = (cursor, &self.store) {
             map.remove(s);
         }
     }
@@ -171,7 +183,6 @@ impl Group {
 mod tests {
     use super::*;
     use crate::time::parse_instant;
-    use std::collections::BTreeMap;
 
     fn t(s: &str) -> DateTime<Utc> {
         parse_instant(s).unwrap()
@@ -224,6 +235,39 @@ mod tests {
     }
 
     #[test]
+    fn stores_a_state_does_not_name_take_its_fallback() {
+        let start = t("2025-01-01T00:00:00Z");
+        let named = t("2025-06-01T00:00:00Z");
+        let far = t("2099-01-01T00:00:00Z");
+        let with = |fallback| {
+            let Cursor::PerStore { stores, .. } = Cursor::per_store([("s1", named)]) else {
+                unreachable!()
+            };
+            Cursor::PerStore { stores, fallback }
+        };
+        let mut c = with(Some(far));
+        // A named store keeps its own cursor; any other store has the fallback.
+        assert_eq!(saved(&c, Some("s1")), Some(named));
+        assert_eq!(saved(&c, Some("s2")), Some(far));
+        assert_eq!(saved(&c, None), None);
+        assert_eq!(threshold(&c, Some("s1"), start, true), named);
+        assert_eq!(threshold(&c, Some("s2"), start, true), far);
+        assert_eq!(threshold(&c, Some("s2"), start, false), start);
+        // An unnamed store, once read, never moves below the fallback it was read
+        // from; the named store moves on its own.
+        let ceil = ceiling(t("2026-01-01T00:00:00Z"));
+        advance(&mut c, Some("s2"), t("2100-01-01T00:00:00Z"), ceil);
+        advance(&mut c, Some("s1"), t("2025-07-01T00:00:00Z"), ceil);
+        assert_eq!(saved(&c, Some("s2")), Some(far));
+        assert_eq!(saved(&c, Some("s1")), Some(t("2025-07-01T00:00:00Z")));
+        // A fallback in the past: an unnamed store moves up from it as usual.
+        let mut c = with(Some(t("2025-03-01T00:00:00Z")));
+        advance(&mut c, Some("s3"), t("2025-04-01T00:00:00Z"), ceil);
+        assert_eq!(saved(&c, Some("s3")), Some(t("2025-04-01T00:00:00Z")));
+        assert_eq!(saved(&c, Some("s4")), Some(t("2025-03-01T00:00:00Z")));
+    }
+
+    #[test]
     fn threshold_is_the_later_of_cursor_and_start_date() {
         let start = t("2025-01-01T00:00:00Z");
         let c = Cursor::Single(Some(t("2025-06-01T00:00:00Z")));
@@ -231,14 +275,14 @@ mod tests {
         assert_eq!(threshold(&c, None, start, false), start);
         let old = Cursor::Single(Some(t("2020-01-01T00:00:00Z")));
         assert_eq!(threshold(&old, None, start, true), start);
-        let per = Cursor::PerStore(BTreeMap::new());
+        let per = Cursor::per_store([]);
         assert_eq!(threshold(&per, Some("s9"), start, true), start);
     }
 
     #[test]
     fn a_group_moves_its_cursor_by_window_and_resumes_a_walk() {
         let now = t("2026-01-10T00:00:00Z");
-        let mut c = Cursor::PerStore(BTreeMap::new());
+        let mut c = Cursor::per_store([]);
         let mut g = Group::new(&c, Some("s1"), None, now);
         g.saw(t("2026-01-05T00:00:00Z"));
         // A filtered window vouches only up to its end.
@@ -261,6 +305,6 @@ mod tests {
         assert!(progress(&c, Some("s1")).is_none());
         assert_eq!(saved(&c, Some("s1")), Some(ceiling(now)));
         resumed.forget(&mut c);
-        assert_eq!(c, Cursor::PerStore(BTreeMap::new()));
+        assert_eq!(c, Cursor::per_store([]));
     }
 }

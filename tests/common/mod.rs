@@ -574,7 +574,9 @@ pub fn states_of(out: &Output, def: &StreamDef) -> Vec<(usize, Cursor)> {
 pub fn claimed(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     match cursor {
         Cursor::Single(c) => *c,
-        Cursor::PerStore(m) => store.and_then(|s| m.get(s).and_then(|st| st.cursor)),
+        Cursor::PerStore { stores, fallback } => {
+            store.and_then(|s| stores.get(s).and_then(|st| st.cursor).or(*fallback))
+        }
     }
 }
 

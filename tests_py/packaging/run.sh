@@ -14,14 +14,17 @@
 #         tests included, scenarios from acceptance-test-config.yml; only the spec
 #         backward-compatibility test (needs connectors.airbyte.com) is deselected.
 #         The suite reads the connector's files from its root folder as they are, so it
-#         runs on a staged copy of them (metadata.yaml, acceptance-test-config.yml,
-#         integration_tests/, Dockerfile) whose configs name this run's sandbox address.
+#         runs on a staged copy of them (metadata.yaml, acceptance-test-config.yml less the
+#         CAT-only keys it refuses, integration_tests/, Dockerfile) whose configs name this
+#         run's sandbox address.
 #         The suite runs `docker run` itself, so scripts/docker-host-net is put first on
 #         PATH as `docker`: it adds `--network host`, the only way a container reaches
 #         the sandbox on the host's loopback here.
 #     (b) tests_py/packaging: docker run spec/check/discover/read, the Kubernetes
 #         launcher imitation, abnormal (future) state, expected records, metadata
-#         validation, version agreement.
+#         validation, version agreement, and the rules of Airbyte's Connector Acceptance
+#         Test at high strictness that acceptance-test-config.yml relies on
+#         (test_acceptance.py).
 # The sandbox is stopped on exit. Exit status 0 only when every part passed.
 #
 # Environment: CONNECTOR_IMAGE (default airbyte/source-aftership:dev),
@@ -112,7 +115,12 @@ export SANDBOX_URL="$sandbox_url"
 # stage a copy of the files it reads, with configs naming this sandbox.
 cdk_root="$tmp/cdk-root/source-aftership"
 rm -rf "$cdk_root" && mkdir -p "$cdk_root"
-cp -r metadata.yaml acceptance-test-config.yml Dockerfile integration_tests "$cdk_root/"
+cp -r metadata.yaml Dockerfile integration_tests "$cdk_root/"
+# acceptance-test-config.yml is at CAT's high strictness; the CDK suite refuses the CAT keys
+# it does not run (expect_records), so it gets the file without them.
+"$py" -c 'import sys; sys.path.insert(0, "tests_py/packaging"); import packaging_helpers as h
+h.stage_cdk_config(h.Path(sys.argv[1]), h.Path(sys.argv[2]))' \
+  acceptance-test-config.yml "$cdk_root/acceptance-test-config.yml"
 for f in sample_config.json invalid_config.json; do
   "$py" - "$cdk_root/integration_tests/$f" "$sandbox_url" <<'PY'
 import json, sys

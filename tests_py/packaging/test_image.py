@@ -131,16 +131,22 @@ def test_read_from_sample_state(secrets_dir):
 
 
 def test_state_files_cover_every_sandbox_store(sandbox):
-    """orders/fulfillments keep per-store cursors; the files must name every store."""
+    """orders/fulfillments keep per-store cursors: sample_state.json names every store of
+    the sandbox; abnormal_state.json names none and covers every store of any account
+    with its fallback cursor (`state`)."""
     stores = sorted(r["id"] for r in sandbox.truth("stores"))
-    for name in ("sample_state.json", "abnormal_state.json"):
-        for m in h.load_json(h.IT / name):
-            st = m["stream"]["stream_state"]
-            if "states" in st:
-                listed = sorted(e["partition"]["store_id"] for e in st["states"])
-                assert listed == stores, (
-                    f"{name}: {m['stream']['stream_descriptor']['name']} lists stores {listed}, the sandbox "
-                    f"has {stores}; rerun integration_tests/generate_expected_records.py --states")
+    per_store = {"orders", "fulfillments"}
+    for m in h.load_json(h.IT / "sample_state.json"):
+        name, st = m["stream"]["stream_descriptor"]["name"], m["stream"]["stream_state"]
+        if name in per_store:
+            listed = sorted(e["partition"]["store_id"] for e in st["states"])
+            assert listed == stores, (
+                f"sample_state.json: {name} lists stores {listed}, the sandbox has {stores}; "
+                "rerun integration_tests/generate_expected_records.py --states")
+    abnormal = {m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"]
+                for m in h.load_json(h.IT / "abnormal_state.json")}
+    for name in per_store:
+        assert abnormal[name] == {"state": {"updated_at": "2099-01-01T00:00:00Z"}}, abnormal[name]
 
 
 def test_abnormal_state_reads_nothing_incremental(secrets_dir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.resources
 import json
+import re
 
 import jsonschema
 import pytest
@@ -75,3 +76,61 @@ def test_image_name_agrees(metadata):
     assert h.dockerfile_label("io.airbyte.name") == metadata["data"]["dockerRepository"]
     at = yaml.safe_load((h.ROOT / "acceptance-test-config.yml").read_text())
     assert at["connector_image"].split(":")[0] == metadata["data"]["dockerRepository"]
+
+
+def test_allowed_hosts_cover_the_api_and_a_configured_base_url(metadata):
+    """api.aftership.com, and the platform's ${...} reference to the config field whose
+    host it allows (the platform keeps the host of the value: ConfigReplacer)."""
+    hosts = metadata["data"]["allowedHosts"]["hosts"]
+    assert "api.aftership.com" in hosts
+    spec = h.load_json(h.IT / "spec.json")["connectionSpecification"]["properties"]
+    refs = [m.group(1) for x in hosts for m in [re.fullmatch(r"\$\{([\w.]+)\}", x)] if m]
+    assert refs == ["api_base_url"], hosts
+    assert spec["api_base_url"]["default"] == "https://api.aftership.com"
+
+
+def test_suggested_streams_are_streams(metadata):
+    streams = metadata["data"]["suggestedStreams"]["streams"]
+    assert streams and len(set(streams)) == len(streams)
+    assert set(streams) <= set(h.STREAMS), set(streams) - set(h.STREAMS)
+
+
+def _code_number(path: str, pattern: str) -> float:
+    text = (h.ROOT / path).read_text()
+    m = re.search(pattern, text)
+    assert m, (f"{path} no longer has `{pattern}`: recompute metadata.yaml's "
+               "maxSecondsBetweenMessages from the new wait rules and update this test")
+    return float(m.group(1))
+
+
+def test_max_seconds_between_messages_covers_the_longest_request(metadata):
+    """The longest one request can keep a stream silent with the default settings before
+    the connector gives up, from the wait rules in src/http and the spec's defaults."""
+    spec = h.load_json(h.IT / "spec.json")["connectionSpecification"]["properties"]
+    timeout = spec["request_timeout_seconds"]["default"]
+    retries = spec["max_retries"]["default"]
+    throttle_cap = _code_number("src/http/limits.rs", r"secs\.min\(([\d.]+)\) \+ 0\.05 \+ fastrand::f64\(\) \* 0\.2")
+    backoff_cap = _code_number("src/http/limits.rs", r"let capped = base\.min\(([\d.]+)\)")
+    backoff_first = _code_number("src/http/limits.rs", r"let base = ([\d.]+)f64 \* 2f64\.powi")
+    budget_factor = _code_number("src/http/client.rs", r"self\.max_retries\.max\(1\) \* (\d+)")
+    pace = _code_number("src/http/limits.rs", r"1\.0 / rate as f64 \* ([\d.]+)")
+    throttles = int(retries * budget_factor)  # retried; one more ends the request
+    failures = retries
+    attempts = (throttles + 1) + (failures + 1)
+    longest = (attempts * timeout
+               + throttles * (throttle_cap + 0.25)
+               + sum(min(backoff_first * 2 ** n, backoff_cap) for n in range(failures))
+               + attempts * pace)
+    limit = metadata["data"]["maxSecondsBetweenMessages"]
+    assert 11_000 < longest <= limit, f"longest silence {longest:.0f} s, limit {limit} s"
+    assert limit <= longest * 1.25, f"{limit} s is far above the longest silence {longest:.0f} s"
+
+
+def test_icon_is_a_self_contained_svg(metadata):
+    import xml.etree.ElementTree as ET
+
+    icon = h.ROOT / metadata["data"]["icon"]
+    root = ET.fromstring(icon.read_text())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox")
+    text = icon.read_text()
+    assert "<script" not in text and "href" not in text, "no scripts, no external references"
