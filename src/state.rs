@@ -36,6 +36,8 @@ impl InputState {
             .map(|sel| {
                 let cursor = if sel.def.incremental() {
                     Cursor::from_state(sel.def, self.streams.get(sel.def.name))?
+                } else if sel.def.resumable() {
+                    Cursor::Resume(Resume::from_state(sel.def, self.streams.get(sel.def.name))?)
                 } else {
                     Cursor::Single(None)
                 };
@@ -185,6 +187,197 @@ pub enum Cursor {
     /// Commerce children: one cursor per store, so one store's progress never moves
     /// another's.
     PerStore(BTreeMap<String, Store>),
+    /// A resumable full refresh: how far each partition got ([`Resume`]).
+    Resume(Resume),
+}
+
+/// Where a resumable full refresh (a full-refresh-only stream that pages by page
+/// number, or reads one partition per store or per search) got: each partition
+/// done, or the window and page it reached. Airbyte passes it back only to a
+/// retried attempt of the same job (the CDK's `ResumableFullRefreshCursor`:
+/// state is kept "in between sync attempts of the same job with the platform
+/// responsible for removing said state"); the next job reads the stream in full.
+///
+/// STATE shapes, as the CDK's resumable full refresh writes them:
+/// - the stream read to its end: `{"__ab_full_refresh_sync_complete": true}`;
+/// - a plain list part way: the place itself, `{"last_page": 7, "page_size": 200}`
+///   (pages 1..=7 at 200 a page were emitted), with `"window_min"` where the API
+///   filters on time (every record created before it was emitted, and the pages
+///   counted are those of the window starting there);
+/// - per store or per search: `{"states": [{"partition": {"store_id": "s1"},
+///   "cursor": {"__ab_full_refresh_sync_complete": true}}, {"partition": {...},
+///   "cursor": {"last_page": 3, "page_size": 50}}]}`; a partition not listed is
+///   read from its start.
+///
+/// A resumed read asks again for the last page emitted: page numbers are
+/// offsets, and a record deleted between the attempts moves the records after
+/// it one place forward, onto pages already read. Reading that page again keeps
+/// up to a page of such deletions from costing records; records added meanwhile
+/// only move others back, onto pages still to read (emitted twice at most).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resume {
+    /// By partition key ([`Resume::key`] of its fields; `{}` for the whole stream).
+    pub parts: BTreeMap<String, Reached>,
+    /// The stream was read to its end.
+    pub complete: bool,
+}
+
+/// How far one partition of a resumable full refresh got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reached {
+    /// Every record of it was emitted.
+    Done { partition: BTreeMap<String, String> },
+    At {
+        partition: BTreeMap<String, String>,
+        place: Place,
+    },
+}
+
+/// A place in a partition's pages: every record of the windows before
+/// `window_min`, and of pages 1..=`last_page` (at `page_size` a page) of the
+/// window that starts there, was emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub window_min: Option<DateTime<Utc>>,
+    pub last_page: u32,
+    pub page_size: u32,
+}
+
+/// The CDK's marker of a stream read to its end (`FULL_REFRESH_COMPLETE_STATE`).
+pub const FULL_REFRESH_COMPLETE: &str = "__ab_full_refresh_sync_complete";
+
+impl Resume {
+    /// The key of a partition with these fields.
+    pub fn key(partition: &BTreeMap<String, String>) -> String {
+        serde_json::to_string(partition).unwrap_or_default()
+    }
+
+    /// Read a full-refresh stream's state. A state that says the stream was read
+    /// to its end (or the CDK's no-cursor marker, or nothing) starts it afresh.
+    pub fn from_state(def: &StreamDef, state: Option<&Value>) -> Result<Resume, String> {
+        let name = def.name;
+        let Some(state) = state else {
+            return Ok(Resume::default());
+        };
+        let obj = state.as_object().ok_or_else(|| {
+            format!(
+                "the state of stream `{name}` must be an object, got {}",
+                kind(state)
+            )
+        })?;
+        if obj.is_empty()
+            || obj.contains_key(FULL_REFRESH_COMPLETE)
+            || obj.contains_key("__ab_no_cursor_state_message")
+        {
+            return Ok(Resume::default());
+        }
+        let mut out = Resume::default();
+        if let Some(states) = obj.get("states") {
+            let list = states
+                .as_array()
+                .ok_or_else(|| format!("the state of stream `{name}`: `states` must be a list"))?;
+            for entry in list {
+                let partition = entry
+                    .get("partition")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| {
+                        format!(
+                            "the state of stream `{name}`: each entry needs a `partition` object"
+                        )
+                    })?;
+                let mut fields = BTreeMap::new();
+                for (k, v) in partition {
+                    let v = v.as_str().ok_or_else(|| {
+                        format!(
+                            "the state of stream `{name}`: partition field `{k}` must be a string, got {}",
+                            kind(v)
+                        )
+                    })?;
+                    fields.insert(k.clone(), v.to_string());
+                }
+                let key = Resume::key(&fields);
+                let cursor = entry.get("cursor").and_then(Value::as_object).ok_or_else(|| {
+                    format!("the state of stream `{name}`: the entry of partition {key} needs a `cursor` object")
+                })?;
+                let reached = if cursor.get(FULL_REFRESH_COMPLETE) == Some(&Value::Bool(true)) {
+                    Reached::Done { partition: fields }
+                } else {
+                    let place = place(cursor).map_err(|e| {
+                        format!("the state of stream `{name}`: partition {key}: {e}")
+                    })?;
+                    Reached::At {
+                        partition: fields,
+                        place,
+                    }
+                };
+                out.parts.insert(key, reached);
+            }
+            return Ok(out);
+        }
+        if obj.contains_key("last_page") {
+            let place = place(obj).map_err(|e| format!("the state of stream `{name}`: {e}"))?;
+            let partition = BTreeMap::new();
+            out.parts
+                .insert(Resume::key(&partition), Reached::At { partition, place });
+            return Ok(out);
+        }
+        Err(format!(
+            "the state of stream `{name}` is not a full-refresh state (expected {{\"last_page\": ..., \"page_size\": ...}}, {{\"states\": [...]}} or {{\"{FULL_REFRESH_COMPLETE}\": true}}; keys: {}); is it from another connector?",
+            obj.keys().take(5).cloned().collect::<Vec<_>>().join(", ")
+        ))
+    }
+
+    /// The state object to emit.
+    pub fn to_state(&self) -> Value {
+        if self.complete {
+            return json!({ FULL_REFRESH_COMPLETE: true });
+        }
+        let whole = Resume::key(&BTreeMap::new());
+        if let (1, Some(Reached::At { place, .. })) = (self.parts.len(), self.parts.get(&whole)) {
+            return place_state(place);
+        }
+        if self.parts.is_empty() {
+            return json!({});
+        }
+        json!({"states": self.parts.values().map(|r| match r {
+            Reached::Done { partition } => json!({"partition": partition, "cursor": {FULL_REFRESH_COMPLETE: true}}),
+            Reached::At { partition, place } => json!({"partition": partition, "cursor": place_state(place)}),
+        }).collect::<Vec<_>>()})
+    }
+}
+
+fn place_state(p: &Place) -> Value {
+    let mut v = json!({"last_page": p.last_page, "page_size": p.page_size});
+    if let Some(m) = p.window_min {
+        v["window_min"] = json!(format_instant(m));
+    }
+    v
+}
+
+fn place(obj: &Map<String, Value>) -> Result<Place, String> {
+    let number = |field: &str| -> Result<u32, String> {
+        obj.get(field)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| format!("`{field}` must be a whole number"))
+    };
+    let window_min = match obj.get("window_min") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let s = v
+                .as_str()
+                .ok_or("`window_min` must be a date-time string")?;
+            Some(
+                parse_instant_lenient(s)
+                    .ok_or_else(|| format!("`window_min` '{s}' is not an RFC 3339 date-time"))?,
+            )
+        }
+    };
+    Ok(Place {
+        window_min,
+        last_page: number("last_page")?,
+        page_size: number("page_size")?,
+    })
 }
 
 /// The state of one store of a per-store stream.
@@ -345,6 +538,7 @@ impl Cursor {
     pub fn to_state(&self, def: &StreamDef) -> Value {
         let field = def.cursor.unwrap_or("updated_at");
         match self {
+            Cursor::Resume(r) => r.to_state(),
             Cursor::Single(Some(t)) => json!({ field: format_instant(*t) }),
             Cursor::Single(None) => json!({}),
             Cursor::PerStore(map) => json!({

@@ -575,6 +575,7 @@ pub fn claimed(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     match cursor {
         Cursor::Single(c) => *c,
         Cursor::PerStore(m) => store.and_then(|s| m.get(s).and_then(|st| st.cursor)),
+        Cursor::Resume(_) => None,
     }
 }
 
