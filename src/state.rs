@@ -201,9 +201,10 @@ pub enum Cursor {
 /// STATE shapes, as the CDK's resumable full refresh writes them:
 /// - the stream read to its end: `{"__ab_full_refresh_sync_complete": true}`;
 /// - a plain list part way: the place itself, `{"last_page": 7, "page_size": 200}`
-///   (pages 1..=7 at 200 a page were emitted), with `"window_min"` where the API
-///   filters on time (every record created before it was emitted, and the pages
-///   counted are those of the window starting there);
+///   (pages 1..=7 at 200 a page were emitted), with `"window_min"` and
+///   `"window_max"` where the API filters on time (every record created before
+///   `window_min` was emitted, and the pages counted are those of the window
+///   between the two; a window too big for one query is read as halves);
 /// - per store or per search: `{"states": [{"partition": {"store_id": "s1"},
 ///   "cursor": {"__ab_full_refresh_sync_complete": true}}, {"partition": {...},
 ///   "cursor": {"last_page": 3, "page_size": 50}}]}`; a partition not listed is
@@ -235,10 +236,11 @@ pub enum Reached {
 
 /// A place in a partition's pages: every record of the windows before
 /// `window_min`, and of pages 1..=`last_page` (at `page_size` a page) of the
-/// window that starts there, was emitted.
+/// window from `window_min` to `window_max` (open-ended where None), was emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
     pub window_min: Option<DateTime<Utc>>,
+    pub window_max: Option<DateTime<Utc>>,
     pub last_page: u32,
     pub page_size: u32,
 }
@@ -351,6 +353,9 @@ fn place_state(p: &Place) -> Value {
     if let Some(m) = p.window_min {
         v["window_min"] = json!(format_instant(m));
     }
+    if let Some(m) = p.window_max {
+        v["window_max"] = json!(format_instant(m));
+    }
     v
 }
 
@@ -361,20 +366,22 @@ fn place(obj: &Map<String, Value>) -> Result<Place, String> {
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| format!("`{field}` must be a whole number"))
     };
-    let window_min = match obj.get("window_min") {
-        None | Some(Value::Null) => None,
-        Some(v) => {
-            let s = v
-                .as_str()
-                .ok_or("`window_min` must be a date-time string")?;
-            Some(
+    let instant = |field: &str| -> Result<Option<DateTime<Utc>>, String> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| format!("`{field}` must be a date-time string"))?;
                 parse_instant_lenient(s)
-                    .ok_or_else(|| format!("`window_min` '{s}' is not an RFC 3339 date-time"))?,
-            )
+                    .map(Some)
+                    .ok_or_else(|| format!("`{field}` '{s}' is not an RFC 3339 date-time"))
+            }
         }
     };
     Ok(Place {
-        window_min,
+        window_min: instant("window_min")?,
+        window_max: instant("window_max")?,
         last_page: number("last_page")?,
         page_size: number("page_size")?,
     })

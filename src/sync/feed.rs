@@ -175,8 +175,8 @@ impl<'c> Feed<'c> {
     /// resumes inside a partition.
     pub fn resume(&mut self, place: Place) {
         if let Feed::Windowed(w) = self {
-            if let Some(min) = place.window_min {
-                w.windows = Windows::single(Some(min));
+            if place.window_min.is_some() || place.window_max.is_some() {
+                w.windows = Windows::resumed(place.window_min, place.window_max);
             }
             w.start = Some((place.last_page, place.page_size));
             w.closed_at = Some(place);
@@ -193,6 +193,7 @@ impl<'c> Feed<'c> {
         match &w.current {
             Some((window, pager)) if pager.at > 0 => Some(Place {
                 window_min: window.min,
+                window_max: window.max,
                 last_page: pager.at,
                 page_size: pager.limit(),
             }),
@@ -287,6 +288,7 @@ impl Windowed<'_> {
                     self.current = None;
                     self.closed_at = w.max.map(|min| Place {
                         window_min: Some(min),
+                        window_max: None,
                         last_page: 0,
                         page_size: 0,
                     });
