@@ -707,4 +707,85 @@ mod tests {
             Cursor::from_state(o, Some(&json!({"updated_at": "2025-01-01T00:00:00Z"}))).is_err()
         );
     }
+
+    #[test]
+    fn full_refresh_states_round_trip_and_the_end_marker_starts_afresh() {
+        let m = find("memberships").unwrap();
+        let place = json!({"last_page": 7, "page_size": 200});
+        let r = Resume::from_state(m, Some(&place)).unwrap();
+        assert_eq!(r.to_state(), place);
+        let windowed = json!({"last_page": 3, "page_size": 50,
+            "window_min": "2025-01-01T00:00:00Z", "window_max": "2025-06-01T00:00:00Z"});
+        let r = Resume::from_state(find("item_returns").unwrap(), Some(&windowed)).unwrap();
+        assert_eq!(r.to_state(), windowed);
+        let p = find("products").unwrap();
+        let per = json!({"states": [
+            {"partition": {"store_id": "s1"}, "cursor": {FULL_REFRESH_COMPLETE: true}},
+            {"partition": {"store_id": "s2"}, "cursor": {"last_page": 4, "page_size": 50}}]});
+        let r = Resume::from_state(p, Some(&per)).unwrap();
+        assert_eq!(r.to_state(), per);
+        assert_eq!(r.parts.len(), 2);
+        // Read to its end (or the CDK's markers, or nothing): a fresh full read.
+        for fresh in [
+            json!({FULL_REFRESH_COMPLETE: true}),
+            json!({"__ab_no_cursor_state_message": true}),
+            json!({}),
+        ] {
+            assert_eq!(
+                Resume::from_state(p, Some(&fresh)).unwrap(),
+                Resume::default()
+            );
+        }
+        assert_eq!(Resume::from_state(p, None).unwrap(), Resume::default());
+        let done = Resume {
+            parts: BTreeMap::new(),
+            complete: true,
+        };
+        assert_eq!(done.to_state(), json!({FULL_REFRESH_COMPLETE: true}));
+        assert_eq!(Resume::default().to_state(), json!({}));
+        // Through the input state: full-refresh streams that resume get a Resume,
+        // the others nothing to resume.
+        let input = parse(&json!({"memberships": place, "roles": {"whatever": 1}})).unwrap();
+        let sel = |name: &str| Selected {
+            def: find(name).unwrap(),
+            mode: crate::catalog::SyncMode::FullRefresh,
+            downgraded: false,
+        };
+        let got = input
+            .cursors(vec![sel("memberships"), sel("roles")])
+            .unwrap();
+        assert!(matches!(&got[0].1, Cursor::Resume(r) if r.parts.len() == 1));
+        assert_eq!(got[1].1, Cursor::Single(None));
+    }
+
+    #[test]
+    fn unusable_full_refresh_states_are_errors_naming_the_stream() {
+        let m = find("memberships").unwrap();
+        for (bad, says) in [
+            (json!(5), "must be an object"),
+            (json!({"page": 7}), "not a full-refresh state"),
+            (
+                json!({"last_page": "7", "page_size": 20}),
+                "`last_page` must be a whole number",
+            ),
+            (json!({"last_page": 7}), "`page_size`"),
+            (
+                json!({"last_page": 1, "page_size": 5, "window_min": "yesterday"}),
+                "not an RFC 3339 date-time",
+            ),
+            (json!({"states": {}}), "`states` must be a list"),
+            (json!({"states": [{"cursor": {}}]}), "`partition` object"),
+            (
+                json!({"states": [{"partition": {"store_id": 5}, "cursor": {}}]}),
+                "must be a string",
+            ),
+            (
+                json!({"states": [{"partition": {"store_id": "s1"}}]}),
+                "`cursor` object",
+            ),
+        ] {
+            let e = Resume::from_state(m, Some(&bad)).unwrap_err();
+            assert!(e.contains("memberships") && e.contains(says), "{bad}: {e}");
+        }
+    }
 }

@@ -240,3 +240,33 @@ fn a_per_store_full_refresh_skips_the_stores_done_and_resumes_the_one_it_reached
         "resumed read asked {requests} pages; {bound} were left"
     );
 }
+
+#[test]
+fn full_refreshes_killed_at_random_moments_lose_nothing() {
+    // The four resumable full-refresh streams, locations with three searches.
+    let streams = ["memberships", "item_returns", "products", "locations"];
+    let sb = start(SandboxConfig {
+        latency_ms: 15,
+        ..sandbox_config(400, &[], &[("memberships", 300), ("stores", 4)])
+    });
+    let base = sb.base_url();
+    let dir = Dir::new("rfr-random");
+    let searches = json!({"locations_searches": [
+        {"slug": "fedex", "country": "USA", "postal_code": "10001"},
+        {"slug": "ups", "country": "USA", "postal_code": "10001"},
+        {"slug": "dhl", "country": "USA", "postal_code": "10001"}]});
+    let cfg = config(&base, merged(json!({"page_size": 10}), searches));
+    let seen = kill_and_resume(&dir, &cfg, &streams, 5, 900);
+    for s in streams {
+        let query = if s == "locations" { FEDEX_SEARCH } else { "" };
+        let want = truth_keys(&base, s, query);
+        assert!(!want.is_empty(), "{s}");
+        let missing: Vec<_> = want.difference(&seen[s]).collect();
+        assert!(
+            missing.is_empty(),
+            "{s}: lost {} records across kills: {:?}",
+            missing.len(),
+            missing.iter().take(5).collect::<Vec<_>>()
+        );
+    }
+}

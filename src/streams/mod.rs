@@ -174,6 +174,33 @@ mod tests {
     }
 
     #[test]
+    fn full_refresh_streams_resume_where_pages_or_partitions_allow() {
+        let resumable: Vec<_> = STREAMS
+            .iter()
+            .filter(|s| !s.incremental() && s.resumable())
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            resumable,
+            ["item_returns", "products", "memberships", "locations"]
+        );
+        assert!(
+            STREAMS
+                .iter()
+                .filter(|s| s.incremental())
+                .all(StreamDef::resumable)
+        );
+        for s in &STREAMS {
+            assert_eq!(
+                s.airbyte_stream()["is_resumable"],
+                s.resumable(),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[test]
     fn every_schema_compiles_and_has_key_and_cursor() {
         for s in &STREAMS {
             let schema: Value = serde_json::from_str(s.schema).expect(s.name);

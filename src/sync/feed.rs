@@ -184,14 +184,16 @@ impl<'c> Feed<'c> {
     }
 
     /// Where the records handed out so far reach: the window and page of the
-    /// last page, or the start of the window after the last one closed. None
-    /// where the feed cannot say (sorted listings, pages fetched ahead).
+    /// last page (page-number walks), or the start of the window after the last
+    /// one closed. None where the feed cannot say (sorted listings, pages
+    /// fetched ahead, cursor and token walks inside a window).
     pub fn place(&self) -> Option<Place> {
         let Feed::Windowed(w) = self else {
             return None;
         };
+        let numbered = w.plan.def.paging.page_param().is_some();
         match &w.current {
-            Some((window, pager)) if pager.at > 0 => Some(Place {
+            Some((window, pager)) if numbered && pager.at > 0 => Some(Place {
                 window_min: window.min,
                 window_max: window.max,
                 last_page: pager.at,
