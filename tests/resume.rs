@@ -270,3 +270,41 @@ fn full_refreshes_killed_at_random_moments_lose_nothing() {
         );
     }
 }
+
+#[test]
+fn an_unusable_full_refresh_state_is_a_config_error_naming_the_stream() {
+    let sb = sandbox(40, &[], &[]);
+    let base = sb.base_url();
+    let dir = Dir::new("rfr-bad-state");
+    let cfg = fast_config(&base, json!({}));
+    let cat = catalog(&["memberships", "products"], false);
+    let stream = |name: &str, state: Value| json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}});
+    for (state, says) in [
+        (
+            stream("memberships", json!({"page": 7})),
+            "stream `memberships` is not a full-refresh state",
+        ),
+        (
+            stream("memberships", json!({"last_page": -1, "page_size": 20})),
+            "`last_page` must be a whole number",
+        ),
+        (
+            stream(
+                "products",
+                json!({"states": [{"partition": {"store_id": "s1"}}]}),
+            ),
+            "stream `products`: the entry of partition",
+        ),
+    ] {
+        admin(&base, "POST", "/__sandbox/stats/reset", None);
+        let out = read(&dir, &cfg, &cat, Some(&json!([state])));
+        assert_eq!(out.code, Some(1), "{state}: {}", out.stdout);
+        let e = out.errors();
+        assert_eq!(e.len(), 1, "{state}: {e:?}");
+        assert_eq!(e[0]["failure_type"], "config_error", "{state}");
+        let m = e[0]["message"].as_str().unwrap();
+        assert!(m.contains(says), "{state}: {m}");
+        let stats = admin(&base, "GET", "/__sandbox/stats", None);
+        assert_eq!(stats["total"], 0, "{state}: requests were sent");
+    }
+}
