@@ -198,6 +198,20 @@ pub enum Cursor {
 /// state is kept "in between sync attempts of the same job with the platform
 /// responsible for removing said state"); the next job reads the stream in full.
 ///
+/// The contract, as airbyte-cdk 7.39.1 implements it
+/// (`sources/streams/checkpoint/resumable_full_refresh_cursor.py`,
+/// `substream_resumable_full_refresh_cursor.py`, `checkpoint_reader.py`,
+/// `streams/core.py` `is_resumable`): a stream that can checkpoint without a
+/// cursor field is `is_resumable: true` and has no `source_defined_cursor`; its
+/// state is a synthetic cursor (the next page token), per partition
+/// `{"states": [{"partition": ..., "cursor": ...}]}` with a finished partition's
+/// cursor `{"__ab_full_refresh_sync_complete": true}`; a stream read to its end
+/// says so with that marker. One difference: the CDK reads nothing when the
+/// marker comes back as input state, trusting the platform to drop full-refresh
+/// state between jobs; here the marker means "read it in full", so that a
+/// caller that keeps state (PyAirbyte echoes the last STATE back) never gets an
+/// empty full refresh.
+///
 /// STATE shapes, as the CDK's resumable full refresh writes them:
 /// - the stream read to its end: `{"__ab_full_refresh_sync_complete": true}`;
 /// - a plain list part way: the place itself, `{"last_page": 7, "page_size": 200}`
