@@ -15,9 +15,12 @@ import pytest
 
 import protocol
 from conftest import (API_KEY, CURSOR, FULL_REFRESH_ONLY, PRIMARY_KEY, STREAMS, configured_catalog,
-                      truth_problems)
+                      record_keys, truth_keys, truth_problems)
 
 BAD_KEY = "wrong-key-9876543210abcdef"
+# Full-refresh-only streams a retried attempt resumes (page numbers, windows, stores, searches).
+RESUMABLE_FULL_REFRESH = {"item_returns", "products", "memberships", "locations"}
+FULL_REFRESH_COMPLETE = {"__ab_full_refresh_sync_complete": True}
 
 
 def _last_non_log(run):
@@ -114,6 +117,10 @@ def test_discover(discovered):
     assert sorted(streams) == sorted(STREAMS) and len(discovered["streams"]) == 22
     for name, s in streams.items():
         modes = set(s["supported_sync_modes"])
+        # Resumable: every incremental stream, and the full-refresh-only streams that
+        # page by number or read per store or search (resumable full refresh).
+        assert s.get("is_resumable") is (name not in FULL_REFRESH_ONLY or name in RESUMABLE_FULL_REFRESH), (
+            name, s.get("is_resumable"))
         if name in FULL_REFRESH_ONLY:
             assert modes == {"full_refresh"}, (name, modes)
         else:
@@ -217,6 +224,48 @@ def test_read_incremental_with_state(connector, sandbox, discovered):
         if n2[s] != n1[s]:
             problems.append(f"{s} is full-refresh only: {n2[s]} rows on the second read vs {n1[s]}")
     assert not problems, "\n".join(problems)
+
+
+def test_read_resumed_full_refresh(connector, sandbox, discovered):
+    """A resumable full refresh (CDK: ResumableFullRefreshCursor, SubstreamResumableFullRefreshCursor):
+    STATE after each page, window or store, each a valid AirbyteStateMessage; the last one
+    says the stream was read to its end. A read resumed from a STATE halfway through emits
+    the rest: with the records before that STATE, exactly the truth."""
+    from airbyte_protocol.models import AirbyteStateMessage, AirbyteStateType
+
+    streams = ["item_returns", "products", "memberships"]
+    cat = configured_catalog(discovered, streams=streams, incremental=False)
+    config = sandbox.config(page_size=10)
+    first = connector.read(config, cat)
+    assert first.returncode == 0 and not first.trace_errors(), first.describe()
+    protocol.check_read_sequence(first.messages, streams)
+    for name in streams:
+        at = [i for i, m in enumerate(first.messages) if m["type"] == "STATE"
+              and m["state"]["stream"]["stream_descriptor"]["name"] == name]
+        assert len(at) >= 3, f"{name}: {len(at)} STATE messages in a paged full refresh"
+        for i in at:
+            st = AirbyteStateMessage.model_validate(first.messages[i]["state"])
+            assert st.type == AirbyteStateType.STREAM and st.stream.stream_state is not None, st
+        last = first.messages[at[-1]]["state"]["stream"]["stream_state"]
+        assert last == FULL_REFRESH_COMPLETE, f"{name}: final state {last}"
+        # Stop "halfway": the records up to the middle STATE, then a read from it.
+        mid = at[len(at) // 2 - 1]
+        before = [m["record"]["data"] for m in first.messages[:mid]
+                  if m["type"] == "RECORD" and m["record"]["stream"] == name]
+        state = first.messages[mid]["state"]
+        assert state["stream"]["stream_state"] != FULL_REFRESH_COMPLETE, state
+        resumed = connector.read(config, configured_catalog(discovered, streams=[name], incremental=False),
+                                 state=[state])
+        assert resumed.returncode == 0 and not resumed.trace_errors(), resumed.describe()
+        s2 = protocol.check_read_sequence(resumed.messages, [name])
+        for m in resumed.of_type("STATE"):
+            AirbyteStateMessage.model_validate(m["state"])
+        assert s2.states[name][-1] == FULL_REFRESH_COMPLETE, s2.states[name]
+        after = s2.records.get(name, [])
+        want = truth_keys(sandbox.truth(name), name)
+        got = set(record_keys(before, name)) | set(record_keys(after, name))
+        assert got == want, f"{name}: the two reads emitted {len(got)} keys, truth has {len(want)}"
+        assert 0 < len(after) < len(want), f"{name}: resumed read emitted {len(after)} of {len(want)}"
 
 
 def test_read_state_formats(connector, sandbox, discovered):

@@ -37,6 +37,8 @@ impl InputState {
             .map(|sel| {
                 let cursor = if sel.def.incremental() {
                     Cursor::from_state(sel.def, self.streams.get(sel.def.name))?
+                } else if sel.def.resumable() {
+                    Cursor::Resume(Resume::from_state(sel.def, self.streams.get(sel.def.name))?)
                 } else {
                     Cursor::Single(None)
                 };
@@ -194,6 +196,218 @@ pub enum Cursor {
         /// sync) is read from `start_date`. It is kept in every state emitted.
         fallback: Option<DateTime<Utc>>,
     },
+    /// A resumable full refresh: how far each partition got ([`Resume`]).
+    Resume(Resume),
+}
+
+/// Where a resumable full refresh (a full-refresh-only stream that pages by page
+/// number, or reads one partition per store or per search) got: each partition
+/// done, or the window and page it reached. Airbyte passes it back only to a
+/// retried attempt of the same job (the CDK's `ResumableFullRefreshCursor`:
+/// state is kept "in between sync attempts of the same job with the platform
+/// responsible for removing said state"); the next job reads the stream in full.
+///
+/// The contract, as airbyte-cdk 7.39.1 implements it
+/// (`sources/streams/checkpoint/resumable_full_refresh_cursor.py`,
+/// `substream_resumable_full_refresh_cursor.py`, `checkpoint_reader.py`,
+/// `streams/core.py` `is_resumable`): a stream that can checkpoint without a
+/// cursor field is `is_resumable: true` and has no `source_defined_cursor`; its
+/// state is a synthetic cursor (the next page token), per partition
+/// `{"states": [{"partition": ..., "cursor": ...}]}` with a finished partition's
+/// cursor `{"__ab_full_refresh_sync_complete": true}`; a stream read to its end
+/// says so with that marker. One difference: the CDK reads nothing when the
+/// marker comes back as input state, trusting the platform to drop full-refresh
+/// state between jobs; here the marker means "read it in full", so that a
+/// caller that keeps state (PyAirbyte echoes the last STATE back) never gets an
+/// empty full refresh.
+///
+/// STATE shapes, as the CDK's resumable full refresh writes them:
+/// - the stream read to its end: `{"__ab_full_refresh_sync_complete": true}`;
+/// - a plain list part way: the place itself, `{"last_page": 7, "page_size": 200}`
+///   (pages 1..=7 at 200 a page were emitted), with `"window_min"` and
+///   `"window_max"` where the API filters on time (every record created before
+///   `window_min` was emitted, and the pages counted are those of the window
+///   between the two; a window too big for one query is read as halves);
+/// - per store or per search: `{"states": [{"partition": {"store_id": "s1"},
+///   "cursor": {"__ab_full_refresh_sync_complete": true}}, {"partition": {...},
+///   "cursor": {"last_page": 3, "page_size": 50}}]}`; a partition not listed is
+///   read from its start.
+///
+/// A resumed read asks again for the last page emitted: page numbers are
+/// offsets, and a record deleted between the attempts moves the records after
+/// it one place forward, onto pages already read. Reading that page again keeps
+/// up to a page of such deletions from costing records; records added meanwhile
+/// only move others back, onto pages still to read (emitted twice at most).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resume {
+    /// By partition key ([`Resume::key`] of its fields; `{}` for the whole stream).
+    pub parts: BTreeMap<String, Reached>,
+    /// The stream was read to its end.
+    pub complete: bool,
+}
+
+/// How far one partition of a resumable full refresh got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reached {
+    /// Every record of it was emitted.
+    Done { partition: BTreeMap<String, String> },
+    At {
+        partition: BTreeMap<String, String>,
+        place: Place,
+    },
+}
+
+/// A place in a partition's pages: every record of the windows before
+/// `window_min`, and of pages 1..=`last_page` (at `page_size` a page) of the
+/// window from `window_min` to `window_max` (open-ended where None), was emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub window_min: Option<DateTime<Utc>>,
+    pub window_max: Option<DateTime<Utc>>,
+    pub last_page: u32,
+    pub page_size: u32,
+}
+
+/// The CDK's marker of a stream read to its end (`FULL_REFRESH_COMPLETE_STATE`).
+pub const FULL_REFRESH_COMPLETE: &str = "__ab_full_refresh_sync_complete";
+
+impl Resume {
+    /// The key of a partition with these fields.
+    pub fn key(partition: &BTreeMap<String, String>) -> String {
+        serde_json::to_string(partition).unwrap_or_default()
+    }
+
+    /// Read a full-refresh stream's state. A state that says the stream was read
+    /// to its end (or the CDK's no-cursor marker, or nothing) starts it afresh.
+    pub fn from_state(def: &StreamDef, state: Option<&Value>) -> Result<Resume, String> {
+        let name = def.name;
+        let Some(state) = state else {
+            return Ok(Resume::default());
+        };
+        let obj = state.as_object().ok_or_else(|| {
+            format!(
+                "the state of stream `{name}` must be an object, got {}",
+                kind(state)
+            )
+        })?;
+        if obj.is_empty()
+            || obj.contains_key(FULL_REFRESH_COMPLETE)
+            || obj.contains_key("__ab_no_cursor_state_message")
+        {
+            return Ok(Resume::default());
+        }
+        let mut out = Resume::default();
+        if let Some(states) = obj.get("states") {
+            let list = states
+                .as_array()
+                .ok_or_else(|| format!("the state of stream `{name}`: `states` must be a list"))?;
+            for entry in list {
+                let partition = entry
+                    .get("partition")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| {
+                        format!(
+                            "the state of stream `{name}`: each entry needs a `partition` object"
+                        )
+                    })?;
+                let mut fields = BTreeMap::new();
+                for (k, v) in partition {
+                    let v = v.as_str().ok_or_else(|| {
+                        format!(
+                            "the state of stream `{name}`: partition field `{k}` must be a string, got {}",
+                            kind(v)
+                        )
+                    })?;
+                    fields.insert(k.clone(), v.to_string());
+                }
+                let key = Resume::key(&fields);
+                let cursor = entry.get("cursor").and_then(Value::as_object).ok_or_else(|| {
+                    format!("the state of stream `{name}`: the entry of partition {key} needs a `cursor` object")
+                })?;
+                let reached = if cursor.get(FULL_REFRESH_COMPLETE) == Some(&Value::Bool(true)) {
+                    Reached::Done { partition: fields }
+                } else {
+                    let place = place(cursor).map_err(|e| {
+                        format!("the state of stream `{name}`: partition {key}: {e}")
+                    })?;
+                    Reached::At {
+                        partition: fields,
+                        place,
+                    }
+                };
+                out.parts.insert(key, reached);
+            }
+            return Ok(out);
+        }
+        if obj.contains_key("last_page") {
+            let place = place(obj).map_err(|e| format!("the state of stream `{name}`: {e}"))?;
+            let partition = BTreeMap::new();
+            out.parts
+                .insert(Resume::key(&partition), Reached::At { partition, place });
+            return Ok(out);
+        }
+        Err(format!(
+            "the state of stream `{name}` is not a full-refresh state (expected {{\"last_page\": ..., \"page_size\": ...}}, {{\"states\": [...]}} or {{\"{FULL_REFRESH_COMPLETE}\": true}}; keys: {}); is it from another connector?",
+            obj.keys().take(5).cloned().collect::<Vec<_>>().join(", ")
+        ))
+    }
+
+    /// The state object to emit.
+    pub fn to_state(&self) -> Value {
+        if self.complete {
+            return json!({ FULL_REFRESH_COMPLETE: true });
+        }
+        let whole = Resume::key(&BTreeMap::new());
+        if let (1, Some(Reached::At { place, .. })) = (self.parts.len(), self.parts.get(&whole)) {
+            return place_state(place);
+        }
+        if self.parts.is_empty() {
+            return json!({});
+        }
+        json!({"states": self.parts.values().map(|r| match r {
+            Reached::Done { partition } => json!({"partition": partition, "cursor": {FULL_REFRESH_COMPLETE: true}}),
+            Reached::At { partition, place } => json!({"partition": partition, "cursor": place_state(place)}),
+        }).collect::<Vec<_>>()})
+    }
+}
+
+fn place_state(p: &Place) -> Value {
+    let mut v = json!({"last_page": p.last_page, "page_size": p.page_size});
+    if let Some(m) = p.window_min {
+        v["window_min"] = json!(format_instant(m));
+    }
+    if let Some(m) = p.window_max {
+        v["window_max"] = json!(format_instant(m));
+    }
+    v
+}
+
+fn place(obj: &Map<String, Value>) -> Result<Place, String> {
+    let number = |field: &str| -> Result<u32, String> {
+        obj.get(field)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| format!("`{field}` must be a whole number"))
+    };
+    let instant = |field: &str| -> Result<Option<DateTime<Utc>>, String> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| format!("`{field}` must be a date-time string"))?;
+                parse_instant_lenient(s)
+                    .map(Some)
+                    .ok_or_else(|| format!("`{field}` '{s}' is not an RFC 3339 date-time"))
+            }
+        }
+    };
+    Ok(Place {
+        window_min: instant("window_min")?,
+        window_max: instant("window_max")?,
+        last_page: number("last_page")?,
+        page_size: number("page_size")?,
+    })
 }
 
 /// The state of one store of a per-store stream.
@@ -376,6 +590,7 @@ impl Cursor {
     pub fn to_state(&self, def: &StreamDef) -> Value {
         let field = def.cursor.unwrap_or("updated_at");
         match self {
+            Cursor::Resume(r) => r.to_state(),
             Cursor::Single(Some(t)) => json!({ field: format_instant(*t) }),
             Cursor::Single(None) => json!({}),
             Cursor::PerStore { stores, fallback } => {
@@ -600,6 +815,88 @@ mod tests {
         ] {
             let e = Cursor::from_state(o, Some(&bad)).unwrap_err();
             assert!(e.contains("orders") && e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn full_refresh_states_round_trip_and_the_end_marker_starts_afresh() {
+        let m = find("memberships").unwrap();
+        let place = json!({"last_page": 7, "page_size": 200});
+        let r = Resume::from_state(m, Some(&place)).unwrap();
+        assert_eq!(r.to_state(), place);
+        let windowed = json!({"last_page": 3, "page_size": 50,
+            "window_min": "2025-01-01T00:00:00Z", "window_max": "2025-06-01T00:00:00Z"});
+        let r = Resume::from_state(find("item_returns").unwrap(), Some(&windowed)).unwrap();
+        assert_eq!(r.to_state(), windowed);
+        let p = find("products").unwrap();
+        let per = json!({"states": [
+            {"partition": {"store_id": "s1"}, "cursor": {FULL_REFRESH_COMPLETE: true}},
+            {"partition": {"store_id": "s2"}, "cursor": {"last_page": 4, "page_size": 50}}]});
+        let r = Resume::from_state(p, Some(&per)).unwrap();
+        assert_eq!(r.to_state(), per);
+        assert_eq!(r.parts.len(), 2);
+        // Read to its end (or the CDK's markers, or nothing): a fresh full read.
+        for fresh in [
+            json!({FULL_REFRESH_COMPLETE: true}),
+            json!({"__ab_no_cursor_state_message": true}),
+            json!({}),
+        ] {
+            assert_eq!(
+                Resume::from_state(p, Some(&fresh)).unwrap(),
+                Resume::default()
+            );
+        }
+        assert_eq!(Resume::from_state(p, None).unwrap(), Resume::default());
+        let done = Resume {
+            parts: BTreeMap::new(),
+            complete: true,
+        };
+        assert_eq!(done.to_state(), json!({FULL_REFRESH_COMPLETE: true}));
+        assert_eq!(Resume::default().to_state(), json!({}));
+        // Through the input state: full-refresh streams that resume get a Resume,
+        // the others nothing to resume.
+        let input = parse(&json!({"memberships": place, "roles": {"whatever": 1}})).unwrap();
+        let sel = |name: &str| Selected {
+            def: find(name).unwrap(),
+            mode: crate::catalog::SyncMode::FullRefresh,
+            downgraded: false,
+            overwrite: false,
+        };
+        let got = input
+            .cursors(vec![sel("memberships"), sel("roles")])
+            .unwrap();
+        assert!(matches!(&got[0].1, Cursor::Resume(r) if r.parts.len() == 1));
+        assert_eq!(got[1].1, Cursor::Single(None));
+    }
+
+    #[test]
+    fn unusable_full_refresh_states_are_errors_naming_the_stream() {
+        let m = find("memberships").unwrap();
+        for (bad, says) in [
+            (json!(5), "must be an object"),
+            (json!({"page": 7}), "not a full-refresh state"),
+            (
+                json!({"last_page": "7", "page_size": 20}),
+                "`last_page` must be a whole number",
+            ),
+            (json!({"last_page": 7}), "`page_size`"),
+            (
+                json!({"last_page": 1, "page_size": 5, "window_min": "yesterday"}),
+                "not an RFC 3339 date-time",
+            ),
+            (json!({"states": {}}), "`states` must be a list"),
+            (json!({"states": [{"cursor": {}}]}), "`partition` object"),
+            (
+                json!({"states": [{"partition": {"store_id": 5}, "cursor": {}}]}),
+                "must be a string",
+            ),
+            (
+                json!({"states": [{"partition": {"store_id": "s1"}}]}),
+                "`cursor` object",
+            ),
+        ] {
+            let e = Resume::from_state(m, Some(&bad)).unwrap_err();
+            assert!(e.contains("memberships") && e.contains(says), "{bad}: {e}");
         }
     }
 }

@@ -51,7 +51,7 @@ fn judge(
     let field = def.cursor.unwrap_or("updated_at");
     let since = match cursor_in(first_state, def) {
         Cursor::Single(c) => c,
-        Cursor::PerStore { .. } => None,
+        Cursor::PerStore { .. } | Cursor::Resume(_) => None,
     };
     let mut v = Verdict {
         lost: Vec::new(),

@@ -55,6 +55,8 @@ pub struct Pager {
     pos: Position,
     guard: Guard,
     pub pages: u64,
+    /// The page number of the last page returned (page-number walks; 1 otherwise).
+    pub at: u32,
     pub records: u64,
     /// Records read since the walk last started from its first page.
     read: u64,
@@ -98,6 +100,7 @@ impl Pager {
             pos: Position::First,
             guard: Guard::default(),
             pages: 0,
+            at: 0,
             records: 0,
             read: 0,
             served: None,
@@ -107,6 +110,20 @@ impl Pager {
         };
         pager.resize(sizing);
         pager
+    }
+
+    /// Begin at page `page` of a page-number walk, as a resumed walk whose pages
+    /// before it were read at `page_size` a page. Where the size in force is
+    /// another (or the walk sends no size), page numbers name other records, and
+    /// the walk begins at its first page.
+    pub fn start_at(&mut self, page: u32, page_size: u32) {
+        let numbered = matches!(self.def().paging.kind, PageKind::Number { .. });
+        let asked = self.asked();
+        if !numbered || asked.bare || page <= 1 || self.limit() != page_size || self.pages > 0 {
+            return;
+        }
+        self.pos = Position::Page(page);
+        self.read = u64::from(page - 1) * u64::from(page_size);
     }
 
     fn def(&self) -> &'static StreamDef {
@@ -283,6 +300,7 @@ impl Pager {
             )));
         }
         self.pages += 1;
+        self.at = at;
         self.records += page.len() as u64;
         self.read += page.len() as u64;
         self.served = page

@@ -297,6 +297,26 @@ fn labels_with_an_endless_empty_tail(target: &str) -> (u16, String) {
     )
 }
 
+/// 95 memberships, `limit` a page, with the total.
+fn members_95(target: &str) -> (u16, String) {
+    let limit: usize = param(target, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100);
+    let page: usize = param(target, "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let recs: Vec<String> = ((page - 1) * limit..(page * limit).min(95))
+        .map(|i| format!(r#"{{"id":"m{i}"}}"#))
+        .collect();
+    (
+        200,
+        format!(
+            r#"{{"meta":{{"code":200}},"data":{{"memberships":[{}],"pagination":{{"total":95,"page":{page},"limit":{limit}}}}}}}"#,
+            recs.join(",")
+        ),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_token_page_ends_the_walk_instead_of_failing_it() {
     let (base, asked) = canned(labels_with_an_endless_empty_tail);
@@ -308,4 +328,47 @@ async fn an_empty_token_page_ends_the_walk_instead_of_failing_it() {
     let n = asked.lock().unwrap().len();
     let followed = 1 + 1 + strategy::EMPTY_TOKEN_PAGES as usize;
     assert!((followed..=followed + 1).contains(&n), "{n} requests");
+}
+
+/// A walk of memberships at 20 a page, begun with `start_at(page, size)`: the
+/// pages asked for and the page number of the last one.
+async fn members_from(page: u32, size: u32) -> (Vec<String>, u32) {
+    let (base, asked) = canned(members_95);
+    let config = crate::config::parse(&serde_json::json!({
+        "api_key": "k-0123456789abcdef", "start_date": "2015-01-01T00:00:00Z",
+        "api_base_url": base, "max_requests_per_second": 1000, "max_retries": 1
+    }))
+    .unwrap();
+    let out = Arc::new(crate::protocol::Output::new(Box::new(std::io::sink())));
+    let client = Arc::new(Client::new(&config, crate::http::Stop::default(), out).unwrap());
+    let def = crate::streams::find("memberships").unwrap();
+    let req = Request {
+        product: def.product,
+        path: def.path,
+        query: Vec::new(),
+        headers: Vec::new(),
+        rate: def.rate,
+        stream: None,
+    };
+    let mut pager = Pager::new(&client, &sizes(), def, req, Some(20));
+    pager.start_at(page, size);
+    while pager.next().await.unwrap().is_some() {}
+    let pages = asked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|q| param(&format!("?{q}"), "page").unwrap_or("-").to_string())
+        .collect();
+    (pages, pager.at)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_page_number_walk_begins_at_its_page_and_ends_by_the_total() {
+    // Pages 1..=3 were read at 20 a page: page 3 again, then 4 and 5 (95 in all).
+    let (pages, last) = members_from(3, 20).await;
+    assert_eq!(pages, ["3", "4", "5"]);
+    assert_eq!(last, 5);
+    // Read at another size: page numbers name other records, begin at page 1.
+    let (pages, _) = members_from(3, 50).await;
+    assert_eq!(pages, ["1", "2", "3", "4", "5"]);
 }

@@ -57,6 +57,16 @@ impl StreamDef {
         self.cursor.is_some()
     }
 
+    /// Whether an attempt that stopped part way can go on where it stopped:
+    /// incremental streams from their cursor; full-refresh streams from the page
+    /// number they reached (a page-number list), or the partition (one per store
+    /// or per search). A full-refresh list of one request has nothing to resume.
+    pub fn resumable(&self) -> bool {
+        self.incremental()
+            || matches!(self.paging.kind, PageKind::Number { .. })
+            || !matches!(self.source, Source::List)
+    }
+
     /// Parent values the engine adds to each record as top-level fields.
     pub fn parent_fields(&self) -> &'static [&'static str] {
         match self.source {
@@ -93,7 +103,7 @@ impl StreamDef {
             "json_schema": self.json_schema(),
             "supported_sync_modes": if self.incremental() { json!(["full_refresh", "incremental"]) } else { json!(["full_refresh"]) },
             "source_defined_primary_key": self.primary_key.iter().map(|k| json!([k])).collect::<Vec<_>>(),
-            "is_resumable": self.incremental(),
+            "is_resumable": self.resumable(),
         });
         if let Some(cursor) = self.cursor {
             s["source_defined_cursor"] = json!(true);
@@ -161,6 +171,33 @@ mod tests {
                 .iter()
                 .all(|s| s.path.starts_with('/') && !s.path.contains("//"))
         );
+    }
+
+    #[test]
+    fn full_refresh_streams_resume_where_pages_or_partitions_allow() {
+        let resumable: Vec<_> = STREAMS
+            .iter()
+            .filter(|s| !s.incremental() && s.resumable())
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            resumable,
+            ["item_returns", "products", "memberships", "locations"]
+        );
+        assert!(
+            STREAMS
+                .iter()
+                .filter(|s| s.incremental())
+                .all(StreamDef::resumable)
+        );
+        for s in &STREAMS {
+            assert_eq!(
+                s.airbyte_stream()["is_resumable"],
+                s.resumable(),
+                "{}",
+                s.name
+            );
+        }
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! once (records at or after the cursor are emitted again; primary keys dedupe
 //! downstream), and a cursor never moves below the state the sync started from.
 
-use crate::state::{Cursor, Progress};
+use crate::state::{Cursor, Place, Progress, Reached, Resume};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
 
 /// How far this machine's clock may be ahead of AfterShip's (or AfterShip's
 /// listings behind its writes) without losing a write.
@@ -32,7 +33,7 @@ pub fn saved(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
         (Cursor::PerStore { stores, fallback }, Some(s)) => {
             stores.get(s).and_then(|st| st.cursor).or(*fallback)
         }
-        (Cursor::PerStore { .. }, None) => None,
+        (Cursor::PerStore { .. }, None) | (Cursor::Resume(_), _) => None,
     }
 }
 
@@ -80,10 +81,50 @@ pub fn advance(
             }
             slot
         }
-        (Cursor::PerStore { .. }, None) => return,
+        (Cursor::PerStore { .. }, None) | (Cursor::Resume(_), _) => return,
     };
     if slot.is_none_or(|old| to > old) {
         *slot = Some(to);
+    }
+}
+
+/// How far an earlier attempt of a resumable full refresh got in the partition
+/// with these fields: None to read it from its start.
+pub fn reached<'c>(
+    cursor: &'c Cursor,
+    partition: &BTreeMap<String, String>,
+) -> Option<&'c Reached> {
+    match cursor {
+        Cursor::Resume(r) => r.parts.get(&Resume::key(partition)),
+        _ => None,
+    }
+}
+
+/// A resumable full refresh emitted every record of its partition `partition`
+/// up to `place` (None: all of them). The one place a full refresh's position
+/// moves; a partition done stays done.
+pub fn reach(cursor: &mut Cursor, partition: &BTreeMap<String, String>, place: Option<Place>) {
+    let Cursor::Resume(r) = cursor else { return };
+    let key = Resume::key(partition);
+    if let Some(Reached::Done { .. }) = r.parts.get(&key) {
+        return;
+    }
+    let partition = partition.clone();
+    let to = match place {
+        Some(place) => Reached::At { partition, place },
+        None => Reached::Done { partition },
+    };
+    r.parts.insert(key, to);
+}
+
+/// A resumable full refresh read its stream to the end: the next read reads it
+/// in full again.
+pub fn complete(cursor: &mut Cursor) {
+    if let Cursor::Resume(r) = cursor {
+        *r = Resume {
+            parts: BTreeMap::new(),
+            complete: true,
+        };
     }
 }
 

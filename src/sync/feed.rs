@@ -9,6 +9,7 @@ use super::windows::{self, Inputs, Window, Windows};
 use crate::http::{ApiError, Request};
 use crate::json::envelope::TimeFields;
 use crate::paginate::{Item, Page, Pager, Walked};
+use crate::state::Place;
 use crate::streams::StreamDef;
 use crate::time::format_filter;
 use chrono::{DateTime, Utc};
@@ -88,6 +89,8 @@ impl<'c> Feed<'c> {
             windows,
             current: None,
             pending: VecDeque::new(),
+            start: None,
+            closed_at: None,
         }))
     }
 
@@ -99,6 +102,8 @@ impl<'c> Feed<'c> {
             windows: Windows::single(None),
             current: None,
             pending: VecDeque::new(),
+            start: None,
+            closed_at: None,
         }))
     }
 
@@ -163,6 +168,41 @@ impl<'c> Feed<'c> {
         }
     }
 
+    /// Go on from `place`, where an earlier attempt of a full refresh got: from
+    /// its window, and from the last page it emitted (read again: a record
+    /// deleted meanwhile moves the records after it onto earlier pages). Only a
+    /// windowed feed (a full refresh reads one window, split where it is capped)
+    /// resumes inside a partition.
+    pub fn resume(&mut self, place: Place) {
+        if let Feed::Windowed(w) = self {
+            if place.window_min.is_some() || place.window_max.is_some() {
+                w.windows = Windows::resumed(place.window_min, place.window_max);
+            }
+            w.start = Some((place.last_page, place.page_size));
+            w.closed_at = Some(place);
+        }
+    }
+
+    /// Where the records handed out so far reach: the window and page of the
+    /// last page (page-number walks), or the start of the window after the last
+    /// one closed. None where the feed cannot say (sorted listings, pages
+    /// fetched ahead, cursor and token walks inside a window).
+    pub fn place(&self) -> Option<Place> {
+        let Feed::Windowed(w) = self else {
+            return None;
+        };
+        let numbered = w.plan.def.paging.page_param().is_some();
+        match &w.current {
+            Some((window, pager)) if numbered && pager.at > 0 => Some(Place {
+                window_min: window.min,
+                window_max: window.max,
+                last_page: pager.at,
+                page_size: pager.limit(),
+            }),
+            _ => w.closed_at,
+        }
+    }
+
     /// What the feed could not reach, once it ended.
     pub fn unreached(&mut self) -> Option<String> {
         match self {
@@ -180,10 +220,14 @@ pub struct Windowed<'c> {
     windows: Windows,
     current: Option<(Window, Pager)>,
     pending: VecDeque<Event>,
+    /// The page (and page size) the first window resumes at.
+    start: Option<(u32, u32)>,
+    /// The start of the window after the last one closed.
+    closed_at: Option<Place>,
 }
 
 impl Windowed<'_> {
-    fn open(&self, w: &Window) -> Pager {
+    fn open(&mut self, w: &Window) -> Pager {
         let mut req = self.plan.base.clone();
         if let Some((min, max)) = self.plan.def.filter.params() {
             if let Some(m) = w.min {
@@ -193,7 +237,11 @@ impl Windowed<'_> {
                 req.query.push((max.into(), format_filter(m)));
             }
         }
-        self.plan.pager(req)
+        let mut pager = self.plan.pager(req);
+        if let Some((page, size)) = self.start.take() {
+            pager.start_at(page, size);
+        }
+        pager
     }
 
     async fn next(&mut self) -> Result<Option<Event>, ApiError> {
@@ -218,7 +266,8 @@ impl Windowed<'_> {
                         windows::split_if_capped(def, &w, total, cap, &self.inputs)
                     });
                     if let Some(halves) = halves {
-                        // Too many records for one query: read the halves instead.
+                        // Too many records for one query: read the halves instead
+                        // (each from its first page, whatever page this one was).
                         self.windows.split(halves);
                         self.current = None;
                         return Ok(Some(Event::Split));
@@ -239,6 +288,12 @@ impl Windowed<'_> {
                     let walked = pager.walked();
                     self.windows.feedback(walked.pages);
                     self.current = None;
+                    self.closed_at = w.max.map(|min| Place {
+                        window_min: Some(min),
+                        window_max: None,
+                        last_page: 0,
+                        page_size: 0,
+                    });
                     return Ok(Some(Event::Closed(Closed {
                         window_max: w.max,
                         filtered: self.plan.def.filter.params().is_some(),

@@ -3,7 +3,7 @@
 //! (the group itself, its orders, its searches) one after another; each ends
 //! complete, skipped, gone or failed, and the stream's outcome is made from all.
 
-use super::cursor::{Group, saved};
+use super::cursor::{self, Group, saved};
 use super::feed::{Feed, Plan};
 use super::listing::Reach;
 use super::partition::Partition;
@@ -13,6 +13,7 @@ use super::walk::Sink;
 use crate::http::ApiError;
 use crate::paginate::Pager;
 use crate::protocol::LogLevel;
+use crate::state::Reached;
 use crate::streams::Source;
 use chrono::Utc;
 use std::time::{Duration, Instant};
@@ -160,10 +161,30 @@ impl<'a> Run<'a> {
             self.read_parents(parts, g, &mut failed).await?;
         } else {
             for p in &parts {
+                let fields = p.fields();
                 let mut feed = self.feed(p, g);
-                let read = self.walk(&mut feed, p, &mut Sink::Emit(g)).await;
-                if let Err(e) = read {
-                    self.partition_failed(p, e, &mut failed)?;
+                match cursor::reached(&self.cursor, &fields) {
+                    Some(Reached::Done { .. }) => {
+                        self.ctx.out.log(
+                            LogLevel::Info,
+                            &format!(
+                                "stream {}{}: read to its end by an earlier attempt of this full refresh; skipped",
+                                self.def.name,
+                                p.describe()
+                            ),
+                        );
+                        continue;
+                    }
+                    Some(Reached::At { place, .. }) => feed.resume(*place),
+                    None => {}
+                }
+                match self.walk(&mut feed, p, &mut Sink::Emit(g)).await {
+                    Ok(()) if self.resuming() && !fields.is_empty() => {
+                        cursor::reach(&mut self.cursor, &fields, None);
+                        self.checkpoint();
+                    }
+                    Ok(()) => {}
+                    Err(e) => self.partition_failed(p, e, &mut failed)?,
                 }
             }
         }

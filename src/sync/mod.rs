@@ -11,7 +11,11 @@
 //!   emitter (`emit`), or reads them as parent records.
 //! - The cursor ([`cursor`]) holds the checkpoint rules: STATE follows only what
 //!   was emitted, never passes the moment its group's read began, never goes
-//!   below the input state; per window, per group, and inside long walks.
+//!   below the input state; per window, per group, and inside long walks. A
+//!   resumable full refresh (`state::Resume`) saves instead the window, page and
+//!   partition reached after each page (`cursor::reach`), skips the partitions
+//!   an earlier attempt finished, and resumes the one it stopped in
+//!   (`Feed::resume`).
 //! - Each partition ends complete, skipped, gone or failed (`group`), and the
 //!   stream's outcome is made from all of them ([`run`]).
 

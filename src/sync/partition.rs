@@ -4,6 +4,7 @@
 
 use crate::http::Request;
 use crate::streams::{Inject, Link, StreamDef};
+use std::collections::BTreeMap;
 
 /// The parent values of one request target; empty for a plain list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,6 +84,17 @@ impl Partition {
             }
         }
         req
+    }
+
+    /// What names this partition in a resumable full refresh's state: each
+    /// parent's value under its field, and the search's parameters (empty for a
+    /// plain list).
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        let carried = self
+            .carried()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        carried.chain(self.params.iter().cloned()).collect()
     }
 
     /// The fields to add to each record: each parent's value under its field.

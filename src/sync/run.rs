@@ -65,11 +65,19 @@ impl<'a> Run<'a> {
         self.mode == SyncMode::Incremental && self.def.incremental()
     }
 
+    /// A full refresh that saves how far it got, so that a retried attempt goes
+    /// on from there (`state::Resume`).
+    pub fn resuming(&self) -> bool {
+        matches!(self.cursor, Cursor::Resume(_))
+    }
+
     pub async fn go(&mut self) -> Outcome {
         let result = self.read_groups().await;
         self.finish_warnings();
         match result {
             Ok(()) => {
+                // A full refresh read to its end: the next read starts afresh.
+                cursor::complete(&mut self.cursor);
                 self.checkpoint();
                 Outcome::Complete
             }

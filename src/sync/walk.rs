@@ -2,7 +2,7 @@
 //! handed to a sink (emitted for this stream, or read as parent records), each
 //! closed query reported and, for emitted records, settled with the cursor.
 
-use super::cursor::Group;
+use super::cursor::{self, Group};
 use super::feed::{Closed, Event, Feed};
 use super::partition::Partition;
 use super::run::Run;
@@ -40,11 +40,19 @@ impl Run<'_> {
                 Event::Page(page) => {
                     let items = page.items().filter(|i| feed.keep(i));
                     match sink {
-                        Sink::Emit(g) => self.take_page(items, g, p)?,
+                        Sink::Emit(g) => {
+                            self.take_page(items, g, p)?;
+                            self.reached(feed, p);
+                        }
                         Sink::Parents { take, .. } => items.for_each(|i| take(&i)),
                     }
                 }
-                Event::Closed(closed) => self.closed(&closed, p, sink),
+                Event::Closed(closed) => {
+                    self.closed(&closed, p, sink);
+                    if let Sink::Emit(_) = sink {
+                        self.reached(feed, p);
+                    }
+                }
             }
         }
         if let Some(what) = feed.unreached() {
@@ -55,6 +63,18 @@ impl Run<'_> {
             self.truncated(p, &what);
         }
         Ok(())
+    }
+
+    /// A resumable full refresh emitted every record of `p` up to where `feed`
+    /// stands: save it, and say so in a STATE.
+    fn reached(&mut self, feed: &Feed<'_>, p: &Partition) {
+        if !self.resuming() {
+            return;
+        }
+        if let Some(place) = feed.place() {
+            cursor::reach(&mut self.cursor, &p.fields(), Some(place));
+            self.checkpoint();
+        }
     }
 
     /// A query of the feed ended: say what it could not reach, and let the cursor

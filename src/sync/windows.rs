@@ -60,6 +60,20 @@ impl Windows {
         }
     }
 
+    /// The window from `min` to `max` (a window an earlier attempt stopped in),
+    /// then, where it ends, one open-ended window from its end.
+    pub fn resumed(min: Option<DateTime<Utc>>, max: Option<DateTime<Utc>>) -> Windows {
+        let mut w = Windows::single(min);
+        if let Some(end) = max {
+            w.pending.push_back(Window {
+                min,
+                max: Some(end),
+            });
+            w.next_min = Some(end);
+        }
+        w
+    }
+
     pub fn next_window(&mut self) -> Option<Window> {
         if let Some(w) = self.pending.pop_front() {
             return Some(w);
@@ -178,6 +192,39 @@ fn floor_secs(t: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resumed_window_is_read_first_then_everything_after_it() {
+        let t = |s: &str| crate::time::parse_instant(s).unwrap();
+        let (a, b) = (t("2025-01-01T00:00:00Z"), t("2025-06-01T00:00:00Z"));
+        let mut w = Windows::resumed(Some(a), Some(b));
+        assert_eq!(
+            w.next_window(),
+            Some(Window {
+                min: Some(a),
+                max: Some(b)
+            })
+        );
+        assert!(!w.is_done());
+        assert_eq!(
+            w.next_window(),
+            Some(Window {
+                min: Some(b),
+                max: None
+            })
+        );
+        assert!(w.is_done());
+        assert_eq!(w.next_window(), None);
+        let mut open = Windows::resumed(Some(a), None);
+        assert_eq!(
+            open.next_window(),
+            Some(Window {
+                min: Some(a),
+                max: None
+            })
+        );
+        assert_eq!(open.next_window(), None);
+    }
     use crate::streams::find;
     use crate::time::parse_instant;
 

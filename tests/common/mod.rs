@@ -577,6 +577,7 @@ pub fn claimed(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
         Cursor::PerStore { stores, fallback } => {
             store.and_then(|s| stores.get(s).and_then(|st| st.cursor).or(*fallback))
         }
+        Cursor::Resume(_) => None,
     }
 }
 
