@@ -194,6 +194,11 @@ pub struct Store {
     pub cursor: Option<DateTime<Utc>>,
     /// A walk of the store's parent records that stopped part way.
     pub progress: Option<Progress>,
+    /// When the last read that walked the store's whole list (both creation
+    /// orders, not stopping at the cursor) began; serialized as `walked_at` in the
+    /// store's entry. None (absent, as in states written before it existed):
+    /// never walked, so the next incremental read walks.
+    pub walked: Option<DateTime<Utc>>,
 }
 
 /// How far a walk of one store's parent records (fulfillments per order) got: the
@@ -214,6 +219,7 @@ impl Store {
         Store {
             cursor: Some(t),
             progress: None,
+            walked: None,
         }
     }
 }
@@ -317,7 +323,18 @@ impl Cursor {
                             ));
                         }
                     };
-                    map.insert(store.to_string(), Store { cursor, progress });
+                    let walked = match entry.get("walked_at") {
+                        None | Some(Value::Null) => None,
+                        Some(w) => Some(read(w, &format!("walked_at of store {store}"))?),
+                    };
+                    map.insert(
+                        store.to_string(),
+                        Store {
+                            cursor,
+                            progress,
+                            walked,
+                        },
+                    );
                 }
                 return Ok(Cursor::PerStore(map));
             }
@@ -352,6 +369,9 @@ impl Cursor {
                     let mut entry = json!({"partition": {(partition_key(def)): store}});
                     if let Some(t) = st.cursor {
                         entry["cursor"] = json!({field: format_instant(t)});
+                    }
+                    if let Some(t) = st.walked {
+                        entry["walked_at"] = json!(format_instant(t));
                     }
                     if let Some(p) = &st.progress {
                         entry["progress"] = json!({

@@ -103,6 +103,7 @@ fn checked(f: ConfigFile) -> Result<Config, String> {
         locations_searches,
         fulfillments_scan_all_orders: f.fulfillments_scan_all_orders,
         fulfillments_lookback: days(f.fulfillments_lookback_days),
+        orders_reconcile: days(f.orders_reconcile_days),
         include_carrier_credentials: f.include_carrier_credentials,
     })
 }
@@ -193,6 +194,7 @@ mod tests {
                 "include_carrier_credentials",
                 "max_concurrent_requests",
                 "max_retries",
+                "orders_reconcile_days",
                 "request_timeout_seconds",
                 "shipping_lookback_days",
                 "slice_days",

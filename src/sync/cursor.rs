@@ -33,6 +33,29 @@ pub fn saved(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     }
 }
 
+/// When the last whole walk of `store` began (None: never, or not per store).
+pub fn walked(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
+    match (cursor, store) {
+        (Cursor::PerStore(map), Some(s)) => map.get(s).and_then(|st| st.walked),
+        _ => None,
+    }
+}
+
+/// Whether an incremental read of `store` walks its whole list (both creation
+/// orders) instead of stopping at the cursor: on its first read, and once its
+/// last whole walk began `every` ago or more. A single-cursor stream keeps no
+/// walk time and never reconciles; `every` zero walks every time.
+pub fn walk_due(cursor: &Cursor, store: Option<&str>, now: DateTime<Utc>, every: Duration) -> bool {
+    if saved(cursor, store).is_none() {
+        return true;
+    }
+    match (cursor, walked(cursor, store)) {
+        (Cursor::Single(_), _) => false,
+        (Cursor::PerStore(_), None) => true,
+        (Cursor::PerStore(_), Some(w)) => now - w >= every,
+    }
+}
+
 /// Where an earlier walk of `store` stopped part way, if it did.
 pub fn progress<'c>(cursor: &'c Cursor, store: Option<&str>) -> Option<&'c Progress> {
     match (cursor, store) {
@@ -91,6 +114,9 @@ pub struct Group {
     pub window_seen: Option<DateTime<Utc>>,
     /// Parents whose key sorts at or before this were done by the walk resumed.
     pub after: Option<String>,
+    /// This read walks the group's whole sorted list (a first read, a full
+    /// refresh, or a reconcile that is due), not only down to the cursor.
+    pub whole: bool,
 }
 
 impl Group {
@@ -109,6 +135,18 @@ impl Group {
             seen: resumed.and_then(|p| p.seen),
             window_seen: None,
             after: resumed.map(|p| p.after.clone()),
+            whole: true,
+        }
+    }
+
+    /// A whole walk of the group ended complete: save when it began, so the next
+    /// reads stop at the cursor until the walk is due again. Only where the
+    /// store has a saved cursor (else its next read walks anyway).
+    pub fn walked(&self, cursor: &mut Cursor) {
+        if let (Cursor::PerStore(map), Some(s)) = (cursor, &self.store) {
+            if let Some(st) = map.get_mut(s).filter(|st| st.cursor.is_some()) {
+                st.walked = Some(st.walked.map_or(self.started, |w| w.max(self.started)));
+            }
         }
     }
 

@@ -8,9 +8,11 @@ use super::listing::{Listing, Reach};
 use super::windows::{self, Inputs, Window, Windows};
 use crate::http::{ApiError, Request};
 use crate::json::envelope::TimeFields;
+use crate::json::scan::{self, Field};
 use crate::paginate::{Item, Page, Pager, Walked};
+use crate::protocol::LogLevel;
 use crate::streams::StreamDef;
-use crate::time::format_filter;
+use crate::time::{format_filter, parse_instant};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,7 +25,8 @@ pub enum Event {
         total: u64,
     },
     /// A page read and thrown away: its window holds more than one query can
-    /// reach, so its halves are read instead.
+    /// reach, so its halves are read instead; or the API ignored the window's
+    /// date filter, so the partition is read again without it.
     Split,
     Page(Page),
     /// One query's pages are all read.
@@ -88,6 +91,7 @@ impl<'c> Feed<'c> {
             windows,
             current: None,
             pending: VecDeque::new(),
+            unfiltered: false,
         }))
     }
 
@@ -99,6 +103,7 @@ impl<'c> Feed<'c> {
             windows: Windows::single(None),
             current: None,
             pending: VecDeque::new(),
+            unfiltered: false,
         }))
     }
 
@@ -155,11 +160,17 @@ impl<'c> Feed<'c> {
     }
 
     /// Whether the page loop should take `item`: a sorted listing hands each
-    /// record out once, and only those within what it was asked to reach.
+    /// record out once, and only those within what it was asked to reach; a
+    /// window only the records whose filter field lies inside it (the server's
+    /// filter is not trusted blindly).
     pub fn keep(&mut self, item: &Item<'_>) -> bool {
         match self {
             Feed::Sorted(l) => l.fresh(item) && l.wanted(item),
-            _ => true,
+            Feed::Windowed(w) => w
+                .current
+                .as_ref()
+                .is_none_or(|(win, _)| inside(w.plan.def, win, item.text) != Some(false)),
+            Feed::Fetched(_) => true,
         }
     }
 
@@ -180,12 +191,89 @@ pub struct Windowed<'c> {
     windows: Windows,
     current: Option<(Window, Pager)>,
     pending: VecDeque<Event>,
+    /// The API was seen to ignore its date filter: one walk without it, each
+    /// record judged here against the window.
+    unfiltered: bool,
+}
+
+/// How far a record's filter field may lie outside its window and still count as
+/// inside it: the filter is sent in whole seconds.
+const SLACK: chrono::Duration = chrono::Duration::seconds(1);
+
+/// Whether the record `text` lies inside window `w` by the field `def`'s filter
+/// is on (bounds included); None where it cannot be told (no filter, no bound,
+/// no usable value: such a record is kept).
+pub fn inside(def: &StreamDef, w: &Window, text: &str) -> Option<bool> {
+    if w.min.is_none() && w.max.is_none() {
+        return None;
+    }
+    let field = def.filter.field()?;
+    let at = match scan::top_level_field(text, field) {
+        Field::Str(s) => parse_instant(&s)?,
+        _ => return None,
+    };
+    Some(w.min.is_none_or(|m| at >= m - SLACK) && w.max.is_none_or(|m| at <= m + SLACK))
 }
 
 impl Windowed<'_> {
+    /// A page of window `w` whose records lie mostly outside it: the API ignores
+    /// its date filter (evidence, not a reason to split the window). Say so once,
+    /// and read the rest of the partition in one walk without the filter, from
+    /// the window's lower bound, judged here.
+    fn ignores_filter(&mut self, w: &Window, page: &Page) -> bool {
+        if self.unfiltered || self.plan.def.filter.params().is_none() {
+            return false;
+        }
+        let (mut outside, mut within) = (0u64, 0u64);
+        let mut example = None;
+        for item in page.items() {
+            match inside(self.plan.def, w, item.text) {
+                Some(false) => {
+                    outside += 1;
+                    if example.is_none() {
+                        let field = self.plan.def.filter.field().unwrap_or_default();
+                        example = match scan::top_level_field(item.text, field) {
+                            Field::Str(s) => Some(s.to_string()),
+                            _ => None,
+                        };
+                    }
+                }
+                Some(true) => within += 1,
+                None => {}
+            }
+        }
+        if outside == 0 || outside < within {
+            return false;
+        }
+        let def = self.plan.def;
+        let (min, max) = def.filter.params().unwrap_or_default();
+        let bound = |t: Option<DateTime<Utc>>| t.map_or("open".to_string(), format_filter);
+        self.plan.ctx.out.log(
+            LogLevel::Warn,
+            &format!(
+                "stream {}{}: AfterShip ignores the date filter `{min}`/`{max}`: asked for {} from {} to {}, {outside} of the {} records on a page lie outside it (e.g. {} {}); the stream is read in one walk without date filters from {}, each record judged by the connector",
+                def.name,
+                self.plan.label,
+                def.filter.field().unwrap_or_default(),
+                bound(w.min),
+                bound(w.max),
+                outside + within,
+                def.filter.field().unwrap_or_default(),
+                example.as_deref().unwrap_or("?"),
+                bound(w.min),
+            ),
+        );
+        self.unfiltered = true;
+        self.windows = Windows::single(w.min);
+        self.pending.clear();
+        self.current = None;
+        true
+    }
+
     fn open(&self, w: &Window) -> Pager {
         let mut req = self.plan.base.clone();
-        if let Some((min, max)) = self.plan.def.filter.params() {
+        let params = self.plan.def.filter.params().filter(|_| !self.unfiltered);
+        if let Some((min, max)) = params {
             if let Some(m) = w.min {
                 req.query.push((min.into(), format_filter(m)));
             }
@@ -210,7 +298,17 @@ impl Windowed<'_> {
                 continue;
             };
             let w = *w;
-            match pager.next().await? {
+            let page = pager.next().await?;
+            if let Some(p) = &page {
+                if self.ignores_filter(&w, p) {
+                    // The page is thrown away: the unfiltered walk reads its records.
+                    return Ok(Some(Event::Split));
+                }
+            }
+            let Some((_, pager)) = &mut self.current else {
+                continue;
+            };
+            match page {
                 Some(page) if pager.pages == 1 => {
                     let def = self.plan.def;
                     let cap = u64::from(def.paging.max_page) * u64::from(pager.limit());
@@ -241,7 +339,7 @@ impl Windowed<'_> {
                     self.current = None;
                     return Ok(Some(Event::Closed(Closed {
                         window_max: w.max,
-                        filtered: self.plan.def.filter.params().is_some(),
+                        filtered: self.plan.def.filter.params().is_some() && !self.unfiltered,
                         last: self.windows.is_done(),
                         walked: Some(walked),
                     })));
