@@ -4,6 +4,7 @@
 //! (`walk.rs`), which knows nothing of windows, passes or read-ahead.
 
 use super::Ctx;
+use super::key::key_text;
 use super::listing::{Listing, Reach};
 use super::windows::{self, Inputs, Window, Windows};
 use crate::http::{ApiError, Request};
@@ -14,7 +15,7 @@ use crate::protocol::LogLevel;
 use crate::streams::StreamDef;
 use crate::time::{format_filter, parse_instant};
 use chrono::{DateTime, Utc};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 /// What a feed hands the page loop next.
@@ -92,6 +93,7 @@ impl<'c> Feed<'c> {
             current: None,
             pending: VecDeque::new(),
             unfiltered: false,
+            taken: HashSet::new(),
         }))
     }
 
@@ -104,6 +106,7 @@ impl<'c> Feed<'c> {
             current: None,
             pending: VecDeque::new(),
             unfiltered: false,
+            taken: HashSet::new(),
         }))
     }
 
@@ -166,10 +169,7 @@ impl<'c> Feed<'c> {
     pub fn keep(&mut self, item: &Item<'_>) -> bool {
         match self {
             Feed::Sorted(l) => l.fresh(item) && l.wanted(item),
-            Feed::Windowed(w) => w
-                .current
-                .as_ref()
-                .is_none_or(|(win, _)| inside(w.plan.def, win, item.text) != Some(false)),
+            Feed::Windowed(w) => w.keep(item),
             Feed::Fetched(_) => true,
         }
     }
@@ -194,6 +194,10 @@ pub struct Windowed<'c> {
     /// The API was seen to ignore its date filter: one walk without it, each
     /// record judged here against the window.
     unfiltered: bool,
+    /// The keys of the records a bounded window handed out before the API was
+    /// seen to ignore its filter: the unfiltered walk that reads that window
+    /// again does not hand them out twice.
+    taken: HashSet<String>,
 }
 
 /// How far a record's filter field may lie outside its window and still count as
@@ -216,6 +220,26 @@ pub fn inside(def: &StreamDef, w: &Window, text: &str) -> Option<bool> {
 }
 
 impl Windowed<'_> {
+    /// Whether the page loop takes `item` of the current window: only inside it
+    /// (by the filter's own field), and each record once.
+    fn keep(&mut self, item: &Item<'_>) -> bool {
+        let Some((win, _)) = &self.current else {
+            return true;
+        };
+        if inside(self.plan.def, win, item.text) == Some(false) {
+            return false;
+        }
+        let bounded = win.max.is_some() && self.plan.def.filter.params().is_some();
+        match key_text(self.plan.def, item.text) {
+            Some(k) if self.unfiltered => !self.taken.remove(&k),
+            Some(k) if bounded => {
+                self.taken.insert(k);
+                true
+            }
+            _ => true,
+        }
+    }
+
     /// A page of window `w` whose records lie mostly outside it: the API ignores
     /// its date filter (evidence, not a reason to split the window). Say so once,
     /// and read the rest of the partition in one walk without the filter, from
@@ -265,6 +289,13 @@ impl Windowed<'_> {
         );
         self.unfiltered = true;
         self.windows = Windows::single(w.min);
+        if w.max.is_none() {
+            // An open-ended window: its query, already without effect, reads on
+            // as the unfiltered walk (its records so far were judged the same way).
+            let _ = self.windows.next_window();
+            self.taken.clear();
+            return false;
+        }
         self.pending.clear();
         self.current = None;
         true
@@ -312,7 +343,8 @@ impl Windowed<'_> {
                 Some(page) if pager.pages == 1 => {
                     let def = self.plan.def;
                     let cap = u64::from(def.paging.max_page) * u64::from(pager.limit());
-                    let halves = pager.total.and_then(|total| {
+                    // Without effective filters, halves would be the same query.
+                    let halves = pager.total.filter(|_| !self.unfiltered).and_then(|total| {
                         windows::split_if_capped(def, &w, total, cap, &self.inputs)
                     });
                     if let Some(halves) = halves {
@@ -337,6 +369,7 @@ impl Windowed<'_> {
                     let walked = pager.walked();
                     self.windows.feedback(walked.pages);
                     self.current = None;
+                    self.taken.clear();
                     return Ok(Some(Event::Closed(Closed {
                         window_max: w.max,
                         filtered: self.plan.def.filter.params().is_some() && !self.unfiltered,
