@@ -53,7 +53,10 @@ fn aftership_side_order_changes_arrive_within_the_reconcile_period() {
     );
     let base = sb.base_url();
     let dir = Dir::new("reconcile");
-    let cfg = fast_config(&base, json!({"page_size": 20, "fulfillments_lookback_days": 0}));
+    let cfg = fast_config(
+        &base,
+        json!({"page_size": 20, "fulfillments_lookback_days": 0}),
+    );
     let cat = catalog(&["orders", "fulfillments"], true);
     let first = read(&dir, &cfg, &cat, None);
     assert_eq!(first.code, Some(0), "{:?}", first.errors());
@@ -104,7 +107,10 @@ fn aftership_side_order_changes_arrive_within_the_reconcile_period() {
     }
     println!("orders: whole walk {walk} requests, syncs between walks {between:?}");
     for r in &between {
-        assert!(r * 5 <= walk, "a sync between walks took {r} requests, a walk {walk}");
+        assert!(
+            r * 5 <= walk,
+            "a sync between walks took {r} requests, a walk {walk}"
+        );
     }
 
     // The reconcile period has passed: the next sync walks and finds them.
@@ -114,11 +120,21 @@ fn aftership_side_order_changes_arrive_within_the_reconcile_period() {
     assert_eq!(out.code, Some(0), "{:?}", out.errors());
     let got = out.keys("orders");
     let missing: Vec<_> = want_orders.difference(&got).collect();
-    assert!(missing.is_empty(), "orders changed on AfterShip's side not read: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "orders changed on AfterShip's side not read: {missing:?}"
+    );
     let got = out.keys("fulfillments");
     let missing: Vec<_> = want_fulfillments.difference(&got).collect();
-    assert!(missing.is_empty(), "their new fulfillments not read: {missing:?}");
-    assert_eq!(out.records("orders").len(), out.keys("orders").len(), "orders twice");
+    assert!(
+        missing.is_empty(),
+        "their new fulfillments not read: {missing:?}"
+    );
+    assert_eq!(
+        out.records("orders").len(),
+        out.keys("orders").len(),
+        "orders twice"
+    );
     // The walk is saved: the sync after it stops at the cursor again.
     admin(&base, "POST", "/__sandbox/stats/reset", None);
     let after = read(&dir, &cfg, &cat, Some(&out.state()));
