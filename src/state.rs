@@ -519,6 +519,19 @@ mod tests {
             map["s1"].progress.as_ref().map(|p| p.after.as_str()),
             Some("\"o9\"")
         );
+        // The last whole walk round-trips; a state without it reads as never walked.
+        let walked = json!({"states":[{"partition":{"store_id":"s1"},
+            "cursor":{"updated_at":"2025-02-01T00:00:00Z"},"walked_at":"2025-02-01T00:05:00Z"}]});
+        let c = Cursor::from_state(o, Some(&walked)).unwrap();
+        assert_eq!(c.to_state(o), walked);
+        let Cursor::PerStore(old) = Cursor::from_state(o, Some(&s)).unwrap() else {
+            panic!("per store")
+        };
+        assert_eq!(old["s1"].walked, None);
+        let bad_walk = json!({"states":[{"partition":{"store_id":"s1"},
+            "cursor":{"updated_at":"2025-02-01T00:00:00Z"},"walked_at":"soon"}]});
+        let e = Cursor::from_state(o, Some(&bad_walk)).unwrap_err();
+        assert!(e.contains("walked_at of store s1"), "{e}");
         let bad = json!({"states":[{"partition":{"store_id":"s1"},"progress":{"after":"x"}}]});
         let e = Cursor::from_state(o, Some(&bad)).unwrap_err();
         assert!(e.contains("started_at") && e.contains("s1"), "{e}");

@@ -274,6 +274,32 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_walk_is_due_first_then_every_period() {
+        let now = t("2026-01-10T00:00:00Z");
+        let week = Duration::days(7);
+        let mut c = Cursor::PerStore(BTreeMap::new());
+        // Never read: walk.
+        assert!(walk_due(&c, Some("s1"), now, week));
+        let mut g = Group::new(&c, Some("s1"), None, t("2026-01-09T00:00:00Z"));
+        g.settle(&mut c, t("2026-01-08T00:00:00Z"));
+        g.walked(&mut c);
+        assert_eq!(walked(&c, Some("s1")), Some(t("2026-01-09T00:00:00Z")));
+        assert!(!walk_due(&c, Some("s1"), now, week));
+        assert!(walk_due(&c, Some("s1"), t("2026-01-16T00:00:00Z"), week));
+        assert!(walk_due(&c, Some("s1"), now, Duration::zero()));
+        // A saved cursor without a walk time (an older state): walk once.
+        let old = Cursor::per_store([("s1", t("2026-01-08T00:00:00Z"))]);
+        assert!(walk_due(&old, Some("s1"), now, week));
+        // A single cursor keeps no walk time and never reconciles.
+        let single = Cursor::Single(Some(t("2026-01-08T00:00:00Z")));
+        assert!(!walk_due(&single, None, now, week));
+        // A store without a cursor keeps no walk time (its next read walks anyway).
+        let mut empty = Cursor::PerStore(BTreeMap::new());
+        Group::new(&empty, Some("s2"), None, now).walked(&mut empty);
+        assert_eq!(empty, Cursor::PerStore(BTreeMap::new()));
+    }
+
+    #[test]
     fn a_group_moves_its_cursor_by_window_and_resumes_a_walk() {
         let now = t("2026-01-10T00:00:00Z");
         let mut c = Cursor::PerStore(BTreeMap::new());
