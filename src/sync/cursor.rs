@@ -280,7 +280,7 @@ mod tests {
         let mut c = Cursor::PerStore(BTreeMap::new());
         // Never read: walk.
         assert!(walk_due(&c, Some("s1"), now, week));
-        let mut g = Group::new(&c, Some("s1"), None, t("2026-01-09T00:00:00Z"));
+        let g = Group::new(&c, Some("s1"), None, t("2026-01-09T00:00:00Z"));
         g.settle(&mut c, t("2026-01-08T00:00:00Z"));
         g.walked(&mut c);
         assert_eq!(walked(&c, Some("s1")), Some(t("2026-01-09T00:00:00Z")));

@@ -219,46 +219,6 @@ pub fn inside(def: &StreamDef, w: &Window, text: &str) -> Option<bool> {
     Some(w.min.is_none_or(|m| at >= m - SLACK) && w.max.is_none_or(|m| at <= m + SLACK))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::streams::find;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        parse_instant(s).unwrap()
-    }
-
-    #[test]
-    fn a_record_is_judged_by_its_filters_own_field() {
-        let w = Window {
-            min: Some(t("2026-01-01T00:00:00Z")),
-            max: Some(t("2026-01-08T00:00:00Z")),
-        };
-        let tracking = find("trackings").unwrap();
-        let labels = find("shipping_labels").unwrap();
-        let r = |c: &str, u: &str| format!(r#"{{"id":"a","created_at":"{c}","updated_at":"{u}"}}"#);
-        let old_new = r("2025-01-01T00:00:00Z", "2026-01-02T00:00:00Z");
-        // Tracking filters on updated_at, Shipping on created_at.
-        assert_eq!(inside(tracking, &w, &old_new), Some(true));
-        assert_eq!(inside(labels, &w, &old_new), Some(false));
-        // Bounds are inside, with a second's slack; past them is not.
-        let at_max = r("2026-01-08T00:00:00.500Z", "2026-01-08T00:00:01Z");
-        assert_eq!(inside(tracking, &w, &at_max), Some(true));
-        assert_eq!(inside(labels, &w, &at_max), Some(true));
-        let late = r("2026-01-08T00:00:02Z", "2026-01-09T00:00:00Z");
-        assert_eq!(inside(tracking, &w, &late), Some(false));
-        // No value, or no bound: cannot be told, so kept.
-        assert_eq!(inside(tracking, &w, r#"{"id":"a"}"#), None);
-        let open = Window {
-            min: None,
-            max: None,
-        };
-        assert_eq!(inside(tracking, &open, &late), None);
-        // No filter at all.
-        assert_eq!(inside(find("couriers").unwrap(), &w, &late), None);
-    }
-}
-
 impl Windowed<'_> {
     /// Whether the page loop takes `item` of the current window: only inside it
     /// (by the filter's own field), and each record once.
@@ -426,4 +386,44 @@ impl Windowed<'_> {
 pub struct Fetched {
     pages: VecDeque<Page>,
     walked: Option<Walked>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::streams::find;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_instant(s).unwrap()
+    }
+
+    #[test]
+    fn a_record_is_judged_by_its_filters_own_field() {
+        let w = Window {
+            min: Some(t("2026-01-01T00:00:00Z")),
+            max: Some(t("2026-01-08T00:00:00Z")),
+        };
+        let tracking = find("trackings").unwrap();
+        let labels = find("shipping_labels").unwrap();
+        let r = |c: &str, u: &str| format!(r#"{{"id":"a","created_at":"{c}","updated_at":"{u}"}}"#);
+        let old_new = r("2025-01-01T00:00:00Z", "2026-01-02T00:00:00Z");
+        // Tracking filters on updated_at, Shipping on created_at.
+        assert_eq!(inside(tracking, &w, &old_new), Some(true));
+        assert_eq!(inside(labels, &w, &old_new), Some(false));
+        // Bounds are inside, with a second's slack; past them is not.
+        let at_max = r("2026-01-08T00:00:00.500Z", "2026-01-08T00:00:01Z");
+        assert_eq!(inside(tracking, &w, &at_max), Some(true));
+        assert_eq!(inside(labels, &w, &at_max), Some(true));
+        let late = r("2026-01-08T00:00:02Z", "2026-01-09T00:00:00Z");
+        assert_eq!(inside(tracking, &w, &late), Some(false));
+        // No value, or no bound: cannot be told, so kept.
+        assert_eq!(inside(tracking, &w, r#"{"id":"a"}"#), None);
+        let open = Window {
+            min: None,
+            max: None,
+        };
+        assert_eq!(inside(tracking, &open, &late), None);
+        // No filter at all.
+        assert_eq!(inside(find("couriers").unwrap(), &w, &late), None);
+    }
 }
