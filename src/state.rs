@@ -417,6 +417,11 @@ pub struct Store {
     pub cursor: Option<DateTime<Utc>>,
     /// A walk of the store's parent records that stopped part way.
     pub progress: Option<Progress>,
+    /// When the last read that walked the store's whole list (both creation
+    /// orders, not stopping at the cursor) began; serialized as `walked_at` in the
+    /// store's entry. None (absent, as in states written before it existed):
+    /// never walked, so the next incremental read walks.
+    pub walked: Option<DateTime<Utc>>,
 }
 
 /// How far a walk of one store's parent records (fulfillments per order) got: the
@@ -437,6 +442,7 @@ impl Store {
         Store {
             cursor: Some(t),
             progress: None,
+            walked: None,
         }
     }
 }
@@ -559,7 +565,18 @@ impl Cursor {
                             ));
                         }
                     };
-                    map.insert(store.to_string(), Store { cursor, progress });
+                    let walked = match entry.get("walked_at") {
+                        None | Some(Value::Null) => None,
+                        Some(w) => Some(read(w, &format!("walked_at of store {store}"))?),
+                    };
+                    map.insert(
+                        store.to_string(),
+                        Store {
+                            cursor,
+                            progress,
+                            walked,
+                        },
+                    );
                 }
                 return Ok(Cursor::PerStore {
                     stores: map,
@@ -599,6 +616,9 @@ impl Cursor {
                     let mut entry = json!({"partition": {(partition_key(def)): store}});
                     if let Some(t) = st.cursor {
                         entry["cursor"] = json!({field: format_instant(t)});
+                    }
+                    if let Some(t) = st.walked {
+                        entry["walked_at"] = json!(format_instant(t));
                     }
                     if let Some(p) = &st.progress {
                         entry["progress"] = json!({
@@ -751,6 +771,19 @@ mod tests {
             map["s1"].progress.as_ref().map(|p| p.after.as_str()),
             Some("\"o9\"")
         );
+        // The last whole walk round-trips; a state without it reads as never walked.
+        let walked = json!({"states":[{"partition":{"store_id":"s1"},
+            "cursor":{"updated_at":"2025-02-01T00:00:00Z"},"walked_at":"2025-02-01T00:05:00Z"}]});
+        let c = Cursor::from_state(o, Some(&walked)).unwrap();
+        assert_eq!(c.to_state(o), walked);
+        let Cursor::PerStore { stores: old, .. } = Cursor::from_state(o, Some(&s)).unwrap() else {
+            panic!("per store")
+        };
+        assert_eq!(old["s1"].walked, None);
+        let bad_walk = json!({"states":[{"partition":{"store_id":"s1"},
+            "cursor":{"updated_at":"2025-02-01T00:00:00Z"},"walked_at":"soon"}]});
+        let e = Cursor::from_state(o, Some(&bad_walk)).unwrap_err();
+        assert!(e.contains("walked_at of store s1"), "{e}");
         let bad = json!({"states":[{"partition":{"store_id":"s1"},"progress":{"after":"x"}}]});
         let e = Cursor::from_state(o, Some(&bad)).unwrap_err();
         assert!(e.contains("started_at") && e.contains("s1"), "{e}");

@@ -35,6 +35,9 @@ pub mod defaults {
     pub fn fulfillments_lookback_days() -> u32 {
         7
     }
+    pub fn orders_reconcile_days() -> u32 {
+        7
+    }
     pub fn include_carrier_credentials() -> bool {
         false
     }
@@ -87,6 +90,11 @@ pub struct ConfigFile {
         deserialize_with = "whole"
     )]
     pub fulfillments_lookback_days: u32,
+    #[serde(
+        default = "defaults::orders_reconcile_days",
+        deserialize_with = "whole"
+    )]
+    pub orders_reconcile_days: u32,
     #[serde(default = "defaults::include_carrier_credentials")]
     pub include_carrier_credentials: bool,
     #[serde(default = "defaults::max_response_mb", deserialize_with = "whole")]

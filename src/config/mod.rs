@@ -47,6 +47,10 @@ pub struct Config {
     pub fulfillments_scan_all_orders: bool,
     /// Incremental fulfillments also re-read the orders created this recently.
     pub fulfillments_lookback: chrono::Duration,
+    /// An incremental read of a sorted per-store list (orders, and the orders
+    /// whose fulfillments are read) walks the store's whole list when its last
+    /// whole walk began this long ago or more.
+    pub orders_reconcile: chrono::Duration,
     /// Pass carrier account credentials through instead of withholding them.
     pub include_carrier_credentials: bool,
     /// The most bytes one response body may hold, counted after decompression.
@@ -72,6 +76,7 @@ impl std::fmt::Debug for Config {
                 &self.fulfillments_scan_all_orders,
             )
             .field("fulfillments_lookback", &self.fulfillments_lookback)
+            .field("orders_reconcile", &self.orders_reconcile)
             .field(
                 "include_carrier_credentials",
                 &self.include_carrier_credentials,

@@ -103,6 +103,7 @@ fn checked(f: ConfigFile) -> Result<Config, String> {
         locations_searches,
         fulfillments_scan_all_orders: f.fulfillments_scan_all_orders,
         fulfillments_lookback: days(f.fulfillments_lookback_days),
+        orders_reconcile: days(f.orders_reconcile_days),
         include_carrier_credentials: f.include_carrier_credentials,
         max_response_bytes: u64::from(f.max_response_mb) << 20,
     })
@@ -195,6 +196,7 @@ mod tests {
                 "max_concurrent_requests",
                 "max_response_mb",
                 "max_retries",
+                "orders_reconcile_days",
                 "request_timeout_seconds",
                 "shipping_lookback_days",
                 "slice_days",

@@ -161,6 +161,14 @@ pub fn connection_specification() -> Value {
                 "order": 12,
                 "group": "advanced"
             },
+            "orders_reconcile_days": {
+                "type": "integer",
+                "title": "Orders: Reconcile Every (days)",
+                "description": "Incremental syncs list a store's orders newest-updated first (by the store platform's clock) and stop at the cursor. A change made on AfterShip's side (a fulfillment created through AfterShip, a store re-import) moves an order's updated_at without moving it up that list, so an incremental sync at least this many days after the store's last whole walk lists the whole store instead (one request per 50 orders in each of its two creation orders at Commerce's 10 requests/s: 5,000 orders cost 200 requests, about 20 s), and the fulfillments of every order it finds changed are read. Such a change reaches the destination within this many days (plus the interval between syncs). 0 walks every sync.",
+                "default": defaults::orders_reconcile_days(), "minimum": 0, "maximum": 90,
+                "order": 14,
+                "group": "advanced"
+            },
             "include_carrier_credentials": {
                 "type": "boolean",
                 "title": "Include Carrier Credentials",

@@ -26,14 +26,18 @@ pub struct Sort {
 pub enum Filter {
     None,
     /// On the update time, the cursor itself (Tracking `updated_at_min/max`).
+    /// `field` is the record field the filter is on: a record whose value lies
+    /// outside the window asked for is not emitted from that window.
     UpdatedAt {
         min: &'static str,
         max: &'static str,
+        field: &'static str,
     },
     /// On the creation time only (Returns, Shipping `created_at_min/max`).
     CreatedAt {
         min: &'static str,
         max: &'static str,
+        field: &'static str,
     },
 }
 
@@ -42,7 +46,17 @@ impl Filter {
     pub fn params(self) -> Option<(&'static str, &'static str)> {
         match self {
             Filter::None => None,
-            Filter::UpdatedAt { min, max } | Filter::CreatedAt { min, max } => Some((min, max)),
+            Filter::UpdatedAt { min, max, .. } | Filter::CreatedAt { min, max, .. } => {
+                Some((min, max))
+            }
+        }
+    }
+
+    /// The record field the filter is on, where the API filters on time.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            Filter::None => None,
+            Filter::UpdatedAt { field, .. } | Filter::CreatedAt { field, .. } => Some(field),
         }
     }
 
@@ -60,10 +74,19 @@ mod tests {
         let f = Filter::CreatedAt {
             min: "created_at_min",
             max: "created_at_max",
+            field: "created_at",
         };
         assert_eq!(f.params(), Some(("created_at_min", "created_at_max")));
         assert!(f.on_creation());
+        assert_eq!(f.field(), Some("created_at"));
         assert_eq!(Filter::None.params(), None);
-        assert!(!Filter::UpdatedAt { min: "a", max: "b" }.on_creation());
+        assert!(
+            !Filter::UpdatedAt {
+                min: "a",
+                max: "b",
+                field: "c"
+            }
+            .on_creation()
+        );
     }
 }

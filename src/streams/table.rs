@@ -38,10 +38,12 @@ const WHOLE: Paging = Paging::none();
 const UPDATED_AT: Filter = Filter::UpdatedAt {
     min: "updated_at_min",
     max: "updated_at_max",
+    field: "updated_at",
 };
 const CREATED_AT: Filter = Filter::CreatedAt {
     min: "created_at_min",
     max: "created_at_max",
+    field: "created_at",
 };
 
 /// Commerce orders (fact sheet §8): `sort` = ±source_created_at, ±source_updated_at.

@@ -37,6 +37,29 @@ pub fn saved(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
     }
 }
 
+/// When the last whole walk of `store` began (None: never, or not per store).
+pub fn walked(cursor: &Cursor, store: Option<&str>) -> Option<DateTime<Utc>> {
+    match (cursor, store) {
+        (Cursor::PerStore { stores, .. }, Some(s)) => stores.get(s).and_then(|st| st.walked),
+        _ => None,
+    }
+}
+
+/// Whether an incremental read of `store` walks its whole list (both creation
+/// orders) instead of stopping at the cursor: on its first read, and once its
+/// last whole walk began `every` ago or more. A single-cursor stream keeps no
+/// walk time and never reconciles; `every` zero walks every time.
+pub fn walk_due(cursor: &Cursor, store: Option<&str>, now: DateTime<Utc>, every: Duration) -> bool {
+    if saved(cursor, store).is_none() {
+        return true;
+    }
+    match (cursor, walked(cursor, store)) {
+        (Cursor::Single(_) | Cursor::Resume(_), _) => false,
+        (Cursor::PerStore { .. }, None) => true,
+        (Cursor::PerStore { .. }, Some(w)) => now - w >= every,
+    }
+}
+
 /// Where an earlier walk of `store` stopped part way, if it did.
 pub fn progress<'c>(cursor: &'c Cursor, store: Option<&str>) -> Option<&'c Progress> {
     match (cursor, store) {
@@ -144,6 +167,9 @@ pub struct Group {
     pub window_seen: Option<DateTime<Utc>>,
     /// Parents whose key sorts at or before this were done by the walk resumed.
     pub after: Option<String>,
+    /// This read walks the group's whole sorted list (a first read, a full
+    /// refresh, or a reconcile that is due), not only down to the cursor.
+    pub whole: bool,
 }
 
 impl Group {
@@ -162,6 +188,18 @@ impl Group {
             seen: resumed.and_then(|p| p.seen),
             window_seen: None,
             after: resumed.map(|p| p.after.clone()),
+            whole: true,
+        }
+    }
+
+    /// A whole walk of the group ended complete: save when it began, so the next
+    /// reads stop at the cursor until the walk is due again. Only where the
+    /// store has a saved cursor (else its next read walks anyway).
+    pub fn walked(&self, cursor: &mut Cursor) {
+        if let (Cursor::PerStore { stores: map, .. }, Some(s)) = (cursor, &self.store) {
+            if let Some(st) = map.get_mut(s).filter(|st| st.cursor.is_some()) {
+                st.walked = Some(st.walked.map_or(self.started, |w| w.max(self.started)));
+            }
         }
     }
 
@@ -318,6 +356,32 @@ mod tests {
         assert_eq!(threshold(&old, None, start, true), start);
         let per = Cursor::per_store([]);
         assert_eq!(threshold(&per, Some("s9"), start, true), start);
+    }
+
+    #[test]
+    fn a_whole_walk_is_due_first_then_every_period() {
+        let now = t("2026-01-10T00:00:00Z");
+        let week = Duration::days(7);
+        let mut c = Cursor::per_store([]);
+        // Never read: walk.
+        assert!(walk_due(&c, Some("s1"), now, week));
+        let g = Group::new(&c, Some("s1"), None, t("2026-01-09T00:00:00Z"));
+        g.settle(&mut c, t("2026-01-08T00:00:00Z"));
+        g.walked(&mut c);
+        assert_eq!(walked(&c, Some("s1")), Some(t("2026-01-09T00:00:00Z")));
+        assert!(!walk_due(&c, Some("s1"), now, week));
+        assert!(walk_due(&c, Some("s1"), t("2026-01-16T00:00:00Z"), week));
+        assert!(walk_due(&c, Some("s1"), now, Duration::zero()));
+        // A saved cursor without a walk time (an older state): walk once.
+        let old = Cursor::per_store([("s1", t("2026-01-08T00:00:00Z"))]);
+        assert!(walk_due(&old, Some("s1"), now, week));
+        // A single cursor keeps no walk time and never reconciles.
+        let single = Cursor::Single(Some(t("2026-01-08T00:00:00Z")));
+        assert!(!walk_due(&single, None, now, week));
+        // A store without a cursor keeps no walk time (its next read walks anyway).
+        let mut empty = Cursor::per_store([]);
+        Group::new(&empty, Some("s2"), None, now).walked(&mut empty);
+        assert_eq!(empty, Cursor::per_store([]));
     }
 
     #[test]

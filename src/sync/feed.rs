@@ -4,16 +4,19 @@
 //! (`walk.rs`), which knows nothing of windows, passes or read-ahead.
 
 use super::Ctx;
+use super::key::key_text;
 use super::listing::{Listing, Reach};
 use super::windows::{self, Inputs, Window, Windows};
 use crate::http::{ApiError, Request};
 use crate::json::envelope::TimeFields;
+use crate::json::scan::{self, Field};
 use crate::paginate::{Item, Page, Pager, Walked};
+use crate::protocol::LogLevel;
 use crate::state::Place;
 use crate::streams::StreamDef;
-use crate::time::format_filter;
+use crate::time::{format_filter, parse_instant};
 use chrono::{DateTime, Utc};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 /// What a feed hands the page loop next.
@@ -24,7 +27,8 @@ pub enum Event {
         total: u64,
     },
     /// A page read and thrown away: its window holds more than one query can
-    /// reach, so its halves are read instead.
+    /// reach, so its halves are read instead; or the API ignored the window's
+    /// date filter, so the partition is read again without it.
     Split,
     Page(Page),
     /// One query's pages are all read.
@@ -91,6 +95,8 @@ impl<'c> Feed<'c> {
             pending: VecDeque::new(),
             start: None,
             closed_at: None,
+            unfiltered: false,
+            taken: HashSet::new(),
         }))
     }
 
@@ -104,6 +110,8 @@ impl<'c> Feed<'c> {
             pending: VecDeque::new(),
             start: None,
             closed_at: None,
+            unfiltered: false,
+            taken: HashSet::new(),
         }))
     }
 
@@ -160,11 +168,14 @@ impl<'c> Feed<'c> {
     }
 
     /// Whether the page loop should take `item`: a sorted listing hands each
-    /// record out once, and only those within what it was asked to reach.
+    /// record out once, and only those within what it was asked to reach; a
+    /// window only the records whose filter field lies inside it (the server's
+    /// filter is not trusted blindly).
     pub fn keep(&mut self, item: &Item<'_>) -> bool {
         match self {
             Feed::Sorted(l) => l.fresh(item) && l.wanted(item),
-            _ => true,
+            Feed::Windowed(w) => w.keep(item),
+            Feed::Fetched(_) => true,
         }
     }
 
@@ -224,12 +235,120 @@ pub struct Windowed<'c> {
     start: Option<(u32, u32)>,
     /// The start of the window after the last one closed.
     closed_at: Option<Place>,
+    /// The API was seen to ignore its date filter: one walk without it, each
+    /// record judged here against the window.
+    unfiltered: bool,
+    /// The keys of the records a bounded window handed out before the API was
+    /// seen to ignore its filter: the unfiltered walk that reads that window
+    /// again does not hand them out twice.
+    taken: HashSet<String>,
+}
+
+/// How far a record's filter field may lie outside its window and still count as
+/// inside it: the filter is sent in whole seconds.
+const SLACK: chrono::Duration = chrono::Duration::seconds(1);
+
+/// Whether the record `text` lies inside window `w` by the field `def`'s filter
+/// is on (bounds included); None where it cannot be told (no filter, no bound,
+/// no usable value: such a record is kept).
+pub fn inside(def: &StreamDef, w: &Window, text: &str) -> Option<bool> {
+    if w.min.is_none() && w.max.is_none() {
+        return None;
+    }
+    let field = def.filter.field()?;
+    let at = match scan::top_level_field(text, field) {
+        Field::Str(s) => parse_instant(&s)?,
+        _ => return None,
+    };
+    Some(w.min.is_none_or(|m| at >= m - SLACK) && w.max.is_none_or(|m| at <= m + SLACK))
 }
 
 impl Windowed<'_> {
+    /// Whether the page loop takes `item` of the current window: only inside it
+    /// (by the filter's own field), and each record once.
+    fn keep(&mut self, item: &Item<'_>) -> bool {
+        let Some((win, _)) = &self.current else {
+            return true;
+        };
+        if inside(self.plan.def, win, item.text) == Some(false) {
+            return false;
+        }
+        let bounded = win.max.is_some() && self.plan.def.filter.params().is_some();
+        match key_text(self.plan.def, item.text) {
+            Some(k) if self.unfiltered => !self.taken.remove(&k),
+            Some(k) if bounded => {
+                self.taken.insert(k);
+                true
+            }
+            _ => true,
+        }
+    }
+
+    /// A page of window `w` whose records lie mostly outside it: the API ignores
+    /// its date filter (evidence, not a reason to split the window). Say so once,
+    /// and read the rest of the partition in one walk without the filter, from
+    /// the window's lower bound, judged here.
+    fn ignores_filter(&mut self, w: &Window, page: &Page) -> bool {
+        if self.unfiltered || self.plan.def.filter.params().is_none() {
+            return false;
+        }
+        let (mut outside, mut within) = (0u64, 0u64);
+        let mut example = None;
+        for item in page.items() {
+            match inside(self.plan.def, w, item.text) {
+                Some(false) => {
+                    outside += 1;
+                    if example.is_none() {
+                        let field = self.plan.def.filter.field().unwrap_or_default();
+                        example = match scan::top_level_field(item.text, field) {
+                            Field::Str(s) => Some(s.to_string()),
+                            _ => None,
+                        };
+                    }
+                }
+                Some(true) => within += 1,
+                None => {}
+            }
+        }
+        if outside == 0 || outside < within {
+            return false;
+        }
+        let def = self.plan.def;
+        let (min, max) = def.filter.params().unwrap_or_default();
+        let bound = |t: Option<DateTime<Utc>>| t.map_or("open".to_string(), format_filter);
+        self.plan.ctx.out.log(
+            LogLevel::Warn,
+            &format!(
+                "stream {}{}: AfterShip ignores the date filter `{min}`/`{max}`: asked for {} from {} to {}, {outside} of the {} records on a page lie outside it (e.g. {} {}); the stream is read in one walk without date filters from {}, each record judged by the connector",
+                def.name,
+                self.plan.label,
+                def.filter.field().unwrap_or_default(),
+                bound(w.min),
+                bound(w.max),
+                outside + within,
+                def.filter.field().unwrap_or_default(),
+                example.as_deref().unwrap_or("?"),
+                bound(w.min),
+            ),
+        );
+        self.unfiltered = true;
+        self.windows = Windows::single(w.min);
+        if w.max.is_none() {
+            // An open-ended window: its query, already without effect, reads on
+            // as the unfiltered walk (its records so far were judged the same way).
+            let _ = self.windows.next_window();
+            self.taken.clear();
+            return false;
+        }
+        self.pending.clear();
+        self.current = None;
+        true
+    }
+
     fn open(&mut self, w: &Window) -> Pager {
         let mut req = self.plan.base.clone();
-        if let Some((min, max)) = self.plan.def.filter.params() {
+        let params = self.plan.def.filter.params().filter(|_| !self.unfiltered);
+        if let Some((min, max)) = params {
             if let Some(m) = w.min {
                 req.query.push((min.into(), format_filter(m)));
             }
@@ -258,11 +377,22 @@ impl Windowed<'_> {
                 continue;
             };
             let w = *w;
-            match pager.next().await? {
+            let page = pager.next().await?;
+            if let Some(p) = &page {
+                if self.ignores_filter(&w, p) {
+                    // The page is thrown away: the unfiltered walk reads its records.
+                    return Ok(Some(Event::Split));
+                }
+            }
+            let Some((_, pager)) = &mut self.current else {
+                continue;
+            };
+            match page {
                 Some(page) if pager.pages == 1 => {
                     let def = self.plan.def;
                     let cap = u64::from(def.paging.max_page) * u64::from(pager.limit());
-                    let halves = pager.total.and_then(|total| {
+                    // Without effective filters, halves would be the same query.
+                    let halves = pager.total.filter(|_| !self.unfiltered).and_then(|total| {
                         windows::split_if_capped(def, &w, total, cap, &self.inputs)
                     });
                     if let Some(halves) = halves {
@@ -294,9 +424,10 @@ impl Windowed<'_> {
                         last_page: 0,
                         page_size: 0,
                     });
+                    self.taken.clear();
                     return Ok(Some(Event::Closed(Closed {
                         window_max: w.max,
-                        filtered: self.plan.def.filter.params().is_some(),
+                        filtered: self.plan.def.filter.params().is_some() && !self.unfiltered,
                         last: self.windows.is_done(),
                         walked: Some(walked),
                     })));
@@ -310,4 +441,44 @@ impl Windowed<'_> {
 pub struct Fetched {
     pages: VecDeque<Page>,
     walked: Option<Walked>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::streams::find;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_instant(s).unwrap()
+    }
+
+    #[test]
+    fn a_record_is_judged_by_its_filters_own_field() {
+        let w = Window {
+            min: Some(t("2026-01-01T00:00:00Z")),
+            max: Some(t("2026-01-08T00:00:00Z")),
+        };
+        let tracking = find("trackings").unwrap();
+        let labels = find("shipping_labels").unwrap();
+        let r = |c: &str, u: &str| format!(r#"{{"id":"a","created_at":"{c}","updated_at":"{u}"}}"#);
+        let old_new = r("2025-01-01T00:00:00Z", "2026-01-02T00:00:00Z");
+        // Tracking filters on updated_at, Shipping on created_at.
+        assert_eq!(inside(tracking, &w, &old_new), Some(true));
+        assert_eq!(inside(labels, &w, &old_new), Some(false));
+        // Bounds are inside, with a second's slack; past them is not.
+        let at_max = r("2026-01-08T00:00:00.500Z", "2026-01-08T00:00:01Z");
+        assert_eq!(inside(tracking, &w, &at_max), Some(true));
+        assert_eq!(inside(labels, &w, &at_max), Some(true));
+        let late = r("2026-01-08T00:00:02Z", "2026-01-09T00:00:00Z");
+        assert_eq!(inside(tracking, &w, &late), Some(false));
+        // No value, or no bound: cannot be told, so kept.
+        assert_eq!(inside(tracking, &w, r#"{"id":"a"}"#), None);
+        let open = Window {
+            min: None,
+            max: None,
+        };
+        assert_eq!(inside(tracking, &open, &late), None);
+        // No filter at all.
+        assert_eq!(inside(find("couriers").unwrap(), &w, &late), None);
+    }
 }

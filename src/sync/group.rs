@@ -3,7 +3,7 @@
 //! (the group itself, its orders, its searches) one after another; each ends
 //! complete, skipped, gone or failed, and the stream's outcome is made from all.
 
-use super::cursor::{self, Group, saved};
+use super::cursor::{self, Group};
 use super::feed::{Feed, Plan};
 use super::listing::Reach;
 use super::partition::Partition;
@@ -148,7 +148,15 @@ impl<'a> Run<'a> {
         } else {
             &EMPTY
         };
-        Group::new(resume, store, threshold, Utc::now())
+        let mut g = Group::new(resume, store, threshold, Utc::now());
+        g.whole = !self.incremental()
+            || cursor::walk_due(
+                &self.cursor,
+                store,
+                self.ctx.now,
+                self.ctx.config.orders_reconcile,
+            );
+        g
     }
 
     /// One group: its partitions, each walked to its end; then the cursor moves
@@ -195,6 +203,9 @@ impl<'a> Run<'a> {
             }
         }
         g.unmark(&mut self.cursor);
+        if g.whole && self.reconciles() {
+            g.walked(&mut self.cursor);
+        }
         Ok(())
     }
 
@@ -251,9 +262,9 @@ impl<'a> Run<'a> {
     }
 
     /// The feed of a partition read on its own: its sorted listing where the
-    /// API sorts (in full the first time, past the page ceiling by its two
-    /// creation orders; afterwards newest-updated first down to the cursor),
-    /// else its time windows.
+    /// API sorts (in full the first time and whenever a reconcile is due, past
+    /// the page ceiling by its two creation orders; otherwise newest-updated
+    /// first down to the cursor), else its time windows.
     fn feed(&self, p: &Partition, g: &Group) -> Feed<'a> {
         let ctx: &'a super::Ctx = self.ctx;
         let plan = Plan {
@@ -265,9 +276,7 @@ impl<'a> Run<'a> {
             label: p.describe(),
         };
         let reach = match (self.incremental(), g.threshold) {
-            (true, Some(t)) if saved(&self.cursor, g.store.as_deref()).is_some() => {
-                Reach::UpdatedSince(t)
-            }
+            (true, Some(t)) if !g.whole => Reach::UpdatedSince(t),
             _ => Reach::All,
         };
         let inputs = self.inputs(g.threshold, g.store.as_deref());

@@ -122,11 +122,11 @@ impl<'a> Run<'a> {
         let mut parts = vec![group.clone()];
         for &link in chain.iter().skip(1) {
             let parent = row(link.parent).map_err(|e| self.internal(e))?;
-            let reaches = self.reaches(g);
+            let (reaches, since) = self.reaches(g);
             let mut next = Vec::new();
             for within in &parts {
                 let values = self
-                    .parent_values(parent, link.parent_key, within, &reaches, g.threshold)
+                    .parent_values(parent, link.parent_key, within, &reaches, since)
                     .await?;
                 next.extend(values.into_iter().map(|v| within.with(link, v)));
             }
@@ -135,37 +135,57 @@ impl<'a> Run<'a> {
         Ok(parts)
     }
 
-    /// Which records of an intermediate parent to visit: all of them on a first
-    /// or full read; afterwards those updated since the group's cursor and those
-    /// created within the lookback window (a child's change is not known to move
-    /// its parent).
-    fn reaches(&self, g: &Group) -> Vec<Reach> {
+    /// Which records of an intermediate parent to visit, and the least cursor
+    /// value a record of a whole walk ([`Reach::All`]) needs to be visited: all
+    /// of them on a first or full read; afterwards those updated since the
+    /// group's cursor and those created within the lookback window (a child's
+    /// change is not known to move its parent). Updated since the cursor is
+    /// found by the parent's newest-updated listing, or, when the group's
+    /// reconcile is due, by walking the parent's whole list (a change made on
+    /// AfterShip's side moves `updated_at` but not the listing's sort clock).
+    fn reaches(&self, g: &Group) -> (Vec<Reach>, Option<chrono::DateTime<chrono::Utc>>) {
         let config = &self.ctx.config;
         let first = saved(&self.cursor, g.store.as_deref()).is_none();
         match g.threshold {
             Some(t) if self.incremental() && !first && !config.fulfillments_scan_all_orders => {
-                let mut r = vec![Reach::UpdatedSince(t)];
+                let (mut r, since) = if g.whole {
+                    (vec![Reach::All], Some(t))
+                } else {
+                    (vec![Reach::UpdatedSince(t)], None)
+                };
                 if config.fulfillments_lookback > chrono::Duration::zero() {
                     r.push(Reach::CreatedSince(
                         self.ctx.now - config.fulfillments_lookback,
                     ));
                 }
-                r
+                (r, since)
             }
-            _ => vec![Reach::All],
+            _ => (vec![Reach::All], None),
         }
+    }
+
+    /// The stream has a whole walk that a sorted listing otherwise shortens: its
+    /// own list, or a parent list below its cursor group, can be sorted.
+    pub(super) fn reconciles(&self) -> bool {
+        self.def.sorts.is_some()
+            || self.chain().is_ok_and(|c| {
+                c.iter()
+                    .skip(1)
+                    .any(|l| row(l.parent).is_ok_and(|r| r.sorts.is_some()))
+            })
     }
 
     /// The values of `key` on the records of `parent` within `within` that fall
     /// in one of `reaches`, each once: the parent's sorted listing where it has
-    /// one, else every record of its list.
+    /// one, else every record of its list; of a whole walk only the records
+    /// whose cursor value is at or after `since` (or has none), where given.
     async fn parent_values(
         &mut self,
         parent: &'static StreamDef,
         key: &str,
         within: &Partition,
         reaches: &[Reach],
-        threshold: Option<chrono::DateTime<chrono::Utc>>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Vec<String>, ApiError> {
         let mut values = Values::default();
         let mut reached_all = false;
@@ -186,12 +206,13 @@ impl<'a> Run<'a> {
                     if std::mem::replace(&mut reached_all, true) {
                         continue;
                     }
-                    Feed::plain(plan(None), self.inputs(threshold, None))
+                    Feed::plain(plan(None), self.inputs(since, None))
                 }
             };
             let mut take = |item: &Item<'_>| {
                 let changed = match (reach, cursor_val(&item.cursor)) {
                     (Reach::UpdatedSince(t), CursorVal::At(at)) => at >= t,
+                    (Reach::All, CursorVal::At(at)) => since.is_none_or(|s| at >= s),
                     _ => true,
                 };
                 if changed {
