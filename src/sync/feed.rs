@@ -97,6 +97,7 @@ impl<'c> Feed<'c> {
             closed_at: None,
             unfiltered: false,
             taken: HashSet::new(),
+            verdicts: VecDeque::new(),
         }))
     }
 
@@ -112,6 +113,7 @@ impl<'c> Feed<'c> {
             closed_at: None,
             unfiltered: false,
             taken: HashSet::new(),
+            verdicts: VecDeque::new(),
         }))
     }
 
@@ -242,6 +244,10 @@ pub struct Windowed<'c> {
     /// seen to ignore its filter: the unfiltered walk that reads that window
     /// again does not hand them out twice.
     taken: HashSet<String>,
+    /// Whether each record of the page just fetched lies inside its window, in
+    /// page order, as found when the page was judged: the page loop's
+    /// [`Windowed::keep`] takes them instead of scanning each record again.
+    verdicts: VecDeque<Option<bool>>,
 }
 
 /// How far a record's filter field may lie outside its window and still count as
@@ -263,6 +269,22 @@ pub fn inside(def: &StreamDef, w: &Window, text: &str) -> Option<bool> {
     Some(w.min.is_none_or(|m| at >= m - SLACK) && w.max.is_none_or(|m| at <= m + SLACK))
 }
 
+/// [`inside`] for a record of a page: where the filter's field is the stream's
+/// cursor, the page pass has already found its value, so the record's text is not
+/// scanned again (a few KB per tracking).
+fn item_inside(def: &StreamDef, w: &Window, item: &Item<'_>) -> Option<bool> {
+    match def.filter.field() {
+        Some(field) if def.cursor == Some(field) && (w.min.is_some() || w.max.is_some()) => {
+            let at = match &item.cursor {
+                Field::Str(s) => parse_instant(s)?,
+                _ => return None,
+            };
+            Some(w.min.is_none_or(|m| at >= m - SLACK) && w.max.is_none_or(|m| at <= m + SLACK))
+        }
+        _ => inside(def, w, item.text),
+    }
+}
+
 impl Windowed<'_> {
     /// Whether the page loop takes `item` of the current window: only inside it
     /// (by the filter's own field), and each record once.
@@ -270,13 +292,24 @@ impl Windowed<'_> {
         let Some((win, _)) = &self.current else {
             return true;
         };
-        if inside(self.plan.def, win, item.text) == Some(false) {
+        let verdict = match self.verdicts.pop_front() {
+            Some(v) => v,
+            None => item_inside(self.plan.def, win, item),
+        };
+        if verdict == Some(false) {
             return false;
         }
         let bounded = win.max.is_some() && self.plan.def.filter.params().is_some();
+        let untake = self.unfiltered && !self.taken.is_empty();
+        let track = bounded && !self.unfiltered;
+        if !untake && !track {
+            // Nothing to remember or to drop: no key to compute (a scan of the
+            // record's text).
+            return true;
+        }
         match key_text(self.plan.def, item.text) {
-            Some(k) if self.unfiltered => !self.taken.remove(&k),
-            Some(k) if bounded => {
+            Some(k) if untake => !self.taken.remove(&k),
+            Some(k) if !self.unfiltered => {
                 self.taken.insert(k);
                 true
             }
@@ -289,13 +322,16 @@ impl Windowed<'_> {
     /// and read the rest of the partition in one walk without the filter, from
     /// the window's lower bound, judged here.
     fn ignores_filter(&mut self, w: &Window, page: &Page) -> bool {
+        self.verdicts.clear();
         if self.unfiltered || self.plan.def.filter.params().is_none() {
             return false;
         }
         let (mut outside, mut within) = (0u64, 0u64);
         let mut example = None;
         for item in page.items() {
-            match inside(self.plan.def, w, item.text) {
+            let verdict = item_inside(self.plan.def, w, &item);
+            self.verdicts.push_back(verdict);
+            match verdict {
                 Some(false) => {
                     outside += 1;
                     if example.is_none() {
@@ -313,6 +349,7 @@ impl Windowed<'_> {
         if outside == 0 || outside < within {
             return false;
         }
+        self.verdicts.clear();
         let def = self.plan.def;
         let (min, max) = def.filter.params().unwrap_or_default();
         let bound = |t: Option<DateTime<Utc>>| t.map_or("open".to_string(), format_filter);
