@@ -183,7 +183,7 @@ pub fn connection_specification() -> Value {
                 "title": "Max Response Size (MiB)",
                 "description": "The most one AfterShip response may hold, counted after decompression and enforced while it is read. The largest page AfterShip sends (200 trackings) is a few MB; a larger body is treated like a broken one and retried, and if it persists the stream fails naming the endpoint and this limit. Raise it only if such a failure names a page that is genuinely that large.",
                 "default": defaults::max_response_mb(), "minimum": 1, "maximum": 1024,
-                "order": 14,
+                "order": 15,
                 "group": "advanced"
             }
         }
@@ -211,4 +211,31 @@ pub fn spec() -> Value {
         "protocol_version": "0.2.0",
         "connectionSpecification": connection_specification(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spec_is_the_acceptance_tests_spec_path_and_its_orders_are_distinct() {
+        let committed: Value =
+            serde_json::from_str(include_str!("../../integration_tests/spec.json"))
+                .expect("integration_tests/spec.json is JSON");
+        assert!(
+            committed == spec(),
+            "integration_tests/spec.json differs from `spec`: rerun integration_tests/generate_expected_records.py"
+        );
+        let props = connection_specification()["properties"].clone();
+        let mut orders: Vec<i64> = props
+            .as_object()
+            .expect("properties")
+            .values()
+            .filter_map(|p| p["order"].as_i64())
+            .collect();
+        let n = orders.len();
+        orders.sort_unstable();
+        orders.dedup();
+        assert_eq!(orders.len(), n, "two fields share an `order`");
+    }
 }
