@@ -13,7 +13,7 @@ use crate::json::scan::{self, Field};
 use crate::paginate::{Item, Page, Pager, Walked};
 use crate::protocol::LogLevel;
 use crate::state::Place;
-use crate::streams::StreamDef;
+use crate::streams::{Sorts, StreamDef};
 use crate::time::{format_filter, parse_instant};
 use chrono::{DateTime, Utc};
 use std::collections::{HashSet, VecDeque};
@@ -117,10 +117,9 @@ impl<'c> Feed<'c> {
         }))
     }
 
-    /// The partition's sorted listing, reaching `reach`.
-    pub fn sorted(plan: Plan<'c>, reach: Reach) -> Option<Feed<'c>> {
-        let sorts = plan.def.sorts?;
-        Some(Feed::Sorted(Box::new(Listing::new(
+    /// The partition's listing in the sort orders `sorts`, reaching `reach`.
+    pub fn sorted(plan: Plan<'c>, sorts: Sorts, reach: Reach) -> Feed<'c> {
+        Feed::Sorted(Box::new(Listing::new(
             plan.ctx,
             plan.def,
             sorts,
@@ -128,7 +127,7 @@ impl<'c> Feed<'c> {
             plan.page_size,
             plan.times,
             reach,
-        ))))
+        )))
     }
 
     /// Pages fetched ahead, and how their walk ended.

@@ -266,32 +266,22 @@ impl<'a> Run<'a> {
     /// the page ceiling by its two creation orders; otherwise newest-updated
     /// first down to the cursor), else its time windows.
     fn feed(&self, p: &Partition, g: &Group) -> Feed<'a> {
-        let ctx: &'a super::Ctx = self.ctx;
         let plan = Plan {
-            ctx,
+            ctx: self.ctx,
             def: self.def,
             base: p.request(self.def),
             page_size: self.ctx.config.page_size,
             times: Some(self.time_fields.clone()),
             label: p.describe(),
         };
+        let Some(sorts) = self.def.sorts else {
+            return Feed::windowed(plan, self.inputs(g.threshold, g.store.as_deref()));
+        };
         let reach = match (self.incremental(), g.threshold) {
             (true, Some(t)) if !g.whole => Reach::UpdatedSince(t),
             _ => Reach::All,
         };
-        let inputs = self.inputs(g.threshold, g.store.as_deref());
-        let def = self.def;
-        Feed::sorted(plan, reach).unwrap_or_else(|| {
-            let plan = Plan {
-                ctx,
-                def,
-                base: p.request(def),
-                page_size: self.ctx.config.page_size,
-                times: Some(self.time_fields.clone()),
-                label: p.describe(),
-            };
-            Feed::windowed(plan, inputs)
-        })
+        Feed::sorted(plan, sorts, reach)
     }
 
     /// One request per parent record (fulfillments per order): a few fetched at

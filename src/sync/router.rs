@@ -199,8 +199,8 @@ impl<'a> Run<'a> {
                 times: None,
                 label: within.describe(),
             };
-            let mut feed = match Feed::sorted(plan(self.ctx.config.page_size), reach) {
-                Some(f) => f,
+            let mut feed = match parent.sorts {
+                Some(sorts) => Feed::sorted(plan(self.ctx.config.page_size), sorts, reach),
                 None => {
                     // No sort order: every parent record, as the list gives them.
                     if std::mem::replace(&mut reached_all, true) {
